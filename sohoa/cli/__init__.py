@@ -1,0 +1,32 @@
+"""The `sohoa` command: one Typer app, each command group in a module of its own.
+
+Every module in `COMMAND_MODULES` defines `register(app)`, which adds its commands. Commands only
+wire settings, stages and storage together; the work itself lives in the stage packages.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMAND_MODULES = [
+    "sohoa.cli.pipeline",  # run, watch, ingest, status, show, search, worker, retry
+    "sohoa.cli.ocr",  # ocr
+]
+
+app = typer.Typer(
+    name="sohoa",
+    help="Digitize one-stop dossiers: ingest scans, OCR them in Vietnamese, classify, search, sign.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    """Entry point of the `sohoa` console script."""
+    app()

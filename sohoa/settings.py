@@ -1,0 +1,121 @@
+"""The one settings object: every knob of sohoa, read once from `SOHOA_*` environment variables.
+
+Every default works on one machine with no server to set up (the embedded mode). The distributed
+mode switches on by setting `SOHOA_S3_ENDPOINT`, `SOHOA_REDIS_URL` and `SOHOA_DATABASE_URL`.
+Stages (`ingest`, `ocr`, `procedures`, `signing`) never read this object: the wiring in `workers/`,
+`web/` and the CLI passes them plain values, so each stage stays testable alone.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All of sohoa's configuration. Field docs are the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", env_file=None, extra="ignore")
+
+    # --- where things live (embedded mode) ---
+    home: Path = Field(Path("var"), description="Root of the embedded mode's folders and files.")
+    agency: str = Field("000.00.00.H00", description="Agency code used in object keys and metadata.")
+    agency_name: str = Field("Bộ phận một cửa", description="Agency name printed in metadata.")
+
+    # --- ingest ---
+    poll: float = Field(0.0, description="Seconds between polls of the inbox; 0 uses inotify events "
+                        "(set it for SMB/NFS shares, where events never arrive).")
+    rescan_seconds: float = Field(30.0, description="Full rescan of the inbox, to catch missed events.")
+    settle_seconds: float = Field(2.0, description="A file is taken once its size and mtime have not "
+                                  "changed for this long.")
+    max_file_mb: int = Field(500, description="Files larger than this go to quarantine.")
+    max_pixels: int = Field(200_000_000, description="An image page decompressing past this many "
+                            "pixels is refused as bomb-like.")
+    max_pages: int = Field(2000, description="A file with more pages is refused.")
+    after_ingest: Literal["move", "delete"] = Field("move", description="What happens to an inbox "
+                                                    "file once stored: moved to done/ or deleted.")
+
+    # --- OCR ---
+    ocr_dpi: int = Field(300, description="Resolution PDFs are rasterized at for OCR.")
+    ocr_lang: str = Field("vie", description="Tesseract language(s).")
+    ocr_jobs: int = Field(0, description="OCR processes; 0 means one per core.")
+    archive_dpi: int = Field(200, description="Image resolution of the archival PDF/A copy.")
+    rescan_confidence: float = Field(60.0, description="Pages with mean word confidence below this "
+                                     "get a 'rescan suggested' event.")
+
+    # --- classification ---
+    review_threshold: float = Field(0.6, description="Dossiers classified with lower confidence go "
+                                    "to review.")
+    catalog_file: Path | None = Field(None, description="A procedure catalog (YAML) replacing the "
+                                      "shipped one.")
+    holidays_file: Path | None = Field(None, description="Public holidays (YAML) replacing the shipped ones.")
+
+    # --- distributed mode ---
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the register; default "
+                                     "SQLite at <home>/sohoa.db.")
+    redis_url: str | None = Field(None, description="Redis for rq queues; unset runs the pipeline inline.")
+    s3_endpoint: str | None = Field(None, description="host:port of MinIO/S3; unset keeps objects "
+                                    "under <home>/objects.")
+    s3_access_key: str | None = Field(None, description="S3 access key.")
+    s3_secret_key: SecretStr | None = Field(None, description="S3 secret key.")
+    s3_bucket: str = Field("sohoa", description="S3 bucket.")
+    s3_secure: bool = Field(False, description="Use HTTPS to reach S3.")
+    s3_retention_years: int = Field(0, description="Object-lock retention of originals, where the "
+                                    "bucket supports it; 0 is off.")
+
+    # --- web ---
+    web_host: str = Field("127.0.0.1", description="Address the web UI and API listen on.")
+    web_port: int = Field(8470, description="Port of the web UI and API.")
+
+    # --- signing ---
+    tsa_url: str | None = Field(None, description="RFC 3161 timestamp authority; unset signs PAdES "
+                                "B-B without a timestamp.")
+    pkcs11_module: Path = Field(Path("/usr/lib/softhsm/libsofthsm2.so"), description="PKCS#11 "
+                                "library of the signing tokens.")
+    trust_roots: list[Path] = Field(default_factory=list, description="PEM files of trusted roots "
+                                    "for verification.")
+    seal_digitized: bool = Field(False, description="Sign every digitized copy with the agency seal.")
+
+    @cached_property
+    def jobs(self) -> int:
+        """OCR processes to run: one per core unless set."""
+        return self.ocr_jobs or os.cpu_count() or 1
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def done(self) -> Path:
+        return self.home / "done"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def results_inbox(self) -> Path:
+        return self.home / "results"
+
+    @property
+    def objects(self) -> Path:
+        return self.home / "objects"
+
+    @property
+    def work(self) -> Path:
+        """Scratch space for page images; safe to empty when nothing runs."""
+        return self.home / "work"
+
+    @property
+    def register_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'sohoa.db').resolve()}"
+
+
+def load_settings() -> Settings:
+    """Read the settings once; callers pass the object on rather than reading again."""
+    return Settings()
