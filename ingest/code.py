@@ -1,0 +1,46 @@
+"""Reading the dossier code (mã hồ sơ) from a name, a receipt slip's text or its QR code.
+
+The pattern is observed, not defined by a text we could read (domain.md): `{agency}-{yymmdd}-{seq}`
+with a 4-7 digit sequence. So parsing is lenient and a dossier is never refused for its code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from vntext import fold
+
+CODE = re.compile(r"(?<![0-9A-Z.])([0-9A-Z][0-9A-Z.]*[0-9A-Z]-\d{6}-\d{4,7})(?!\d)")
+# "Mã số hồ sơ: H15.50.05.13-261008-0975" on the slip, OCR noise around the colon tolerated.
+LABELLED = re.compile(r"ma\s*(?:so\s*)?ho\s*so\W{0,4}([0-9A-Z][0-9A-Z. ]*[0-9A-Z]\s*-\s*\d{6}\s*-\s*\d{4,7})",
+                      re.IGNORECASE)
+
+
+def code_from_name(name: str) -> str | None:
+    """A code written as the file or folder name, e.g. `000.00.21.H39-250312-0007.pdf`."""
+    for candidate in (Path(name).stem, name):  # "H57.132-260804-0583" has no real extension
+        if match := CODE.fullmatch(candidate) or CODE.search(candidate):
+            return match.group(1)
+    return None
+
+
+def code_from_text(text: str) -> str | None:
+    """The code printed on a receipt slip: the labelled line first, then any code-shaped token."""
+    labelled = LABELLED.search(fold(text))
+    if labelled:
+        return re.sub(r"\s+", "", labelled.group(1))
+    match = CODE.search(text)
+    return match.group(1) if match else None
+
+
+def code_from_image(image: Path) -> str | None:
+    """A code held in a QR code or barcode on the page (zxing-cpp), when a vendor printed one."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(image) as picture:
+        for barcode in zxingcpp.read_barcodes(picture):
+            if code := code_from_text(barcode.text):
+                return code
+    return None

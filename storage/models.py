@@ -1,0 +1,174 @@
+"""The dossier register's tables (design.md, "Register"), as SQLAlchemy models.
+
+The same models serve SQLite (embedded) and PostgreSQL (a province); the schema itself is created
+and changed only by the Alembic migrations in `storage/migrations`, never by `create_all`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Dossier(Base):
+    """One received dossier: a file, or a folder of page images, dropped by a scanner station."""
+
+    __tablename__ = "dossier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    agency: Mapped[str] = mapped_column(String(64))
+    station: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    procedure_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    procedure_confidence: Mapped[float | None] = mapped_column(Float)
+    procedure_source: Mapped[str | None] = mapped_column(String(16))
+    suggestions: Mapped[list[Any] | None] = mapped_column(JSON)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    legal_status: Mapped[int] = mapped_column(Integer, default=2)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    due_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    files: Mapped[list[File]] = relationship(back_populates="dossier", order_by="File.id")
+    pages: Mapped[list[Page]] = relationship(back_populates="dossier", order_by="Page.number")
+
+
+class File(Base):
+    """A stored object that belongs to a dossier; originals are write-once."""
+
+    __tablename__ = "file"
+    __table_args__ = (UniqueConstraint("dossier_id", "role", "object_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    ordinal: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(255))
+    object_key: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="files")
+
+
+class Page(Base):
+    """One page of a dossier as read by OCR (or taken from a good text layer)."""
+
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("dossier_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    skew: Mapped[float] = mapped_column(Float, default=0.0)
+    blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    rescan_reason: Mapped[str | None] = mapped_column(String(128))
+
+    dossier: Mapped[Dossier] = relationship(back_populates="pages")
+
+
+class Event(Base):
+    """Append-only history: the lifecycle of every dossier and the audit log of every access."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Step(Base):
+    """Which pipeline step of which dossier is done: the key that makes every step idempotent."""
+
+    __tablename__ = "step"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningTask(Base):
+    """One signature a result needs: a step of the procedure's signer chain."""
+
+    __tablename__ = "signing_task"
+    __table_args__ = (UniqueConstraint("file_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("file.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(128), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    signer_certificate: Mapped[str | None] = mapped_column(Text)
+    validation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    signed_file_id: Mapped[int | None] = mapped_column(ForeignKey("file.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signed_at: Mapped[datetime | None]
+
+
+class User(Base):
+    """A person (or a scanner station) with roles; passwords are stored only as hashes."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiToken(Base):
+    """A bearer token for a scanner station or a script; only its hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class RoleAssignment(Base):
+    """Who holds a signer role (catalog `signers`, e.g. lanh_dao_ubnd_xa) in this agency."""
+
+    __tablename__ = "role_assignment"
+
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)

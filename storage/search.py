@@ -1,0 +1,141 @@
+"""Full-text search over dossiers, diacritics-insensitive on both sides, best first.
+
+Every page is indexed twice over: folded (no diacritics, đ→d) and exact (NFC). A query matches on
+the folded words, so "dang ky khai sinh" finds "đăng ký khai sinh"; the exact words and the whole
+phrase add to the score, so a query typed with diacritics ranks exact matches above folded-only
+ones. Page 0 of each dossier holds its metadata (code, procedure, applicant, source name), so those
+are searchable like the content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from storage.snippet import query_terms, snippet
+from vntext import fold, nfc
+
+METADATA_PAGE = 0
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    procedure: str | None = None
+    state: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    late: bool | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    dossier_id: int
+    code: str | None
+    procedure_id: str | None
+    score: float
+    page: int
+    snippet: str
+
+
+def index_dossier(session: Session, dossier_id: int, pages: Sequence[tuple[int, str]]) -> None:
+    """(Re)index a dossier's pages; indexing twice leaves one copy."""
+    session.execute(text("DELETE FROM search_index WHERE dossier_id = :d"), {"d": dossier_id})
+    session.execute(
+        text("INSERT INTO search_index (folded, exact, dossier_id, page) VALUES (:f, :e, :d, :p)"),
+        [{"f": fold(body).lower(), "e": nfc(body), "d": dossier_id, "p": number}
+         for number, body in pages if body.strip()],
+    )
+
+
+def search(session: Session, query: str, *, filters: SearchFilters = SearchFilters(),
+           limit: int = 20) -> list[SearchHit]:
+    """Dossiers matching every word of `query`, best first, each with its best page's snippet."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        rows = _sqlite_rows(session, query, terms, filters, limit)
+    else:
+        rows = _postgres_rows(session, query, terms, filters, limit)
+    best: dict[int, SearchHit] = {}
+    for dossier_id, page, score, body, code, procedure_id in rows:
+        if dossier_id not in best:
+            best[dossier_id] = SearchHit(dossier_id, code, procedure_id, round(score, 6), page,
+                                         snippet(body, terms))
+        if len(best) == limit:
+            break
+    return list(best.values())
+
+
+def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:
+    clauses, params = [], {}
+    if filters.procedure:
+        clauses.append("d.procedure_id = :procedure")
+        params["procedure"] = filters.procedure
+    if filters.state:
+        clauses.append("d.state = :state")
+        params["state"] = filters.state
+    if filters.received_from:
+        clauses.append("d.received_at >= :received_from")
+        params["received_from"] = filters.received_from
+    if filters.received_to:
+        clauses.append("d.received_at < :received_to")
+        params["received_to"] = filters.received_to
+    if filters.late is True:
+        clauses.append("d.due_at IS NOT NULL AND COALESCE(d.finished_at, CURRENT_TIMESTAMP) > d.due_at")
+    elif filters.late is False:
+        clauses.append("d.due_at IS NOT NULL AND COALESCE(d.finished_at, CURRENT_TIMESTAMP) <= d.due_at")
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _sqlite_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
+                 limit: int) -> list[tuple]:
+    exact_terms = list(dict.fromkeys(w.lower() for w in nfc(query).split() if any(c.isalnum() for c in w)))
+    # Every row the exact or phrase parts match also matches the folded words: they only add score.
+    match = f"folded : ({_quoted(terms)})"
+    if len(terms) > 1:
+        match += f' OR folded : "{" ".join(terms)}"'
+    if exact_terms != terms:
+        match += f" OR exact : ({_quoted(exact_terms)})"
+    where, params = _filter_sql(filters)
+    sql = text(
+        "SELECT s.dossier_id, s.page, -bm25(search_index, 1.0, 2.0) AS score, s.exact, d.code, "
+        "d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
+        f"WHERE search_index MATCH :match{where} "
+        "ORDER BY bm25(search_index, 1.0, 2.0) LIMIT :rows"
+    )
+    params |= {"match": match, "rows": limit * 10}
+    return list(session.execute(sql, params).tuples())
+
+
+def _postgres_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
+                   limit: int) -> list[tuple]:
+    where, params = _filter_sql(filters)
+    exact_terms = [w.lower() for w in nfc(query).split() if any(c.isalnum() for c in w)]
+    sql = text(
+        "SELECT s.dossier_id, s.page, "
+        "ts_rank(s.tsv, to_tsquery('simple', :folded)) + "
+        "ts_rank(s.tsv, to_tsquery('simple', :exact)) + "
+        "ts_rank(s.tsv, to_tsquery('simple', :phrase)) AS score, "
+        "s.exact, d.code, d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
+        f"WHERE s.tsv @@ to_tsquery('simple', :folded){where} ORDER BY score DESC LIMIT :rows"
+    )
+    params |= {
+        "folded": " & ".join(_pg_lexeme(t) for t in terms),
+        "exact": " & ".join(_pg_lexeme(t) for t in exact_terms) or "''",
+        "phrase": " <-> ".join(_pg_lexeme(t) for t in terms),
+        "rows": limit * 10,
+    }
+    return list(session.execute(sql, params).tuples())
+
+
+def _pg_lexeme(word: str) -> str:
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"

@@ -1,0 +1,114 @@
+"""The OCR step: the stored originals of a dossier become page texts and a searchable PDF.
+
+Pages are spread over the page executor (one Tesseract thread per process), so several dossiers
+digitized at once keep every core busy. The step reads only from the object store, never from
+the inbox, so it runs the same on the watcher's machine or on an OCR worker elsewhere.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.code import code_from_image, code_from_text
+from ingest.hashing import sha256_file
+from ocr.pages import PageImage, split_pages
+from ocr.pdf import PdfMetadata, write_searchable_pdf
+from ocr.recognize import OcrOptions, PageResult, recognize_page
+from storage.local import LocalObjectStore
+from storage.models import Dossier, File
+from workers.services import Services
+
+PageProgress = Callable[[int, int, int], None]  # dossier id, pages done, pages in all
+
+
+def digitized_key(dossier: Dossier) -> str:
+    name = dossier.code or f"dossier-{dossier.id}"
+    return f"{dossier.agency}/{dossier.received_at:%Y/%m}/{dossier.id}/digitized/{name}.pdf"
+
+
+def fetch_originals(files: list[File], services: Services, work: Path) -> list[Path]:
+    """Local paths of the originals: read in place from a local store, else downloaded (verified)."""
+    if isinstance(services.objects, LocalObjectStore):
+        return [services.objects.local_path(f.object_key) for f in files]
+    paths = []
+    for f in files:
+        dest = work / f"original-{f.ordinal:04d}-{Path(f.object_key).name}"
+        services.objects.get(f.object_key, dest, verify=True)
+        paths.append(dest)
+    return paths
+
+
+def recognize(pages: list[PageImage], options: OcrOptions, executor: Executor | None,
+              on_page: Callable[[int], None]) -> list[PageResult]:
+    """Every page through OCR, in page order, reporting each finished page."""
+    if executor is None:
+        results = []
+        for page in pages:
+            results.append(recognize_page(page, options))
+            on_page(len(results))
+        return results
+    futures = [executor.submit(recognize_page, page, options) for page in pages]
+    results = []
+    for done, future in enumerate(futures, start=1):
+        results.append(future.result())
+        on_page(done)
+    return results
+
+
+def digitize(dossier_id: int, services: Services, executor: Executor | None,
+             progress: PageProgress | None = None) -> None:
+    """OCR a dossier, store its digitized copy and its pages; safe to run again after a crash."""
+    settings, register = services.settings, services.register
+    dossier = register.get(dossier_id)
+    assert dossier is not None, f"dossier {dossier_id} vanished"
+    work = settings.work / f"dossier-{dossier_id}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        sources = fetch_originals(register.files(dossier_id, "original"), services, work)
+        pages = split_pages(sources, work / "pages", dpi=settings.ocr_dpi)
+        total = len(pages)
+        results = recognize(pages, OcrOptions(lang=settings.ocr_lang), executor,
+                            lambda done: progress(dossier_id, done, total) if progress else None)
+        if not dossier.code:
+            _read_code(dossier, pages, results, services)
+            dossier = register.get(dossier_id) or dossier
+        _store_digitized_copy(dossier, pages, results, services, work)
+        register.replace_pages(dossier_id, [
+            {"number": r.number, "text": r.text, "confidence": r.confidence, "rotation": r.rotation,
+             "skew": r.skew, "blank": r.blank, "rescan_reason": r.rescan_reason} for r in results])
+        for r in results:
+            if r.rescan_reason or (not r.blank and r.confidence < settings.rescan_confidence):
+                register.add_event(dossier_id, "ocr", "rescan_suggested",
+                                   {"page": r.number, "confidence": round(r.confidence, 1),
+                                    "reason": r.rescan_reason or "low confidence"})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _read_code(dossier: Dossier, pages: list[PageImage], results: list[PageResult],
+               services: Services) -> None:
+    """The receipt slip's code, from its printed line or, failing that, a QR code on any page."""
+    code = next((c for r in results if (c := code_from_text(r.text))), None)
+    if code is None:
+        code = next((c for p in pages if (c := code_from_image(p.path))), None)
+    if code and services.register.set_code_if_free(dossier.id, code):
+        services.register.add_event(dossier.id, "ocr", "code_read", {"code": code})
+
+
+def _store_digitized_copy(dossier: Dossier, pages: list[PageImage], results: list[PageResult],
+                          services: Services, work: Path) -> None:
+    settings = services.settings
+    out = work / "digitized.pdf"
+    write_searchable_pdf(pages, results, out, PdfMetadata(
+        title=f"Hồ sơ {dossier.code or dossier.source_name}", dossier_code=dossier.code or "",
+        agency=settings.agency_name, created=datetime.now(UTC)), archive_dpi=settings.archive_dpi)
+    key = digitized_key(dossier)
+    sha = sha256_file(out)
+    info = services.objects.put(key, out, sha, "application/pdf", overwrite=True)
+    services.register.add_file(dossier.id, role="digitized", name=Path(key).name, object_key=key,
+                               sha256=info.sha256, size=info.size, media_type=info.content_type)

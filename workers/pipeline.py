@@ -1,0 +1,83 @@
+"""The pipeline as a recipe of named steps, each idempotent and keyed by (dossier, step).
+
+A step marked done in the register is never run again, so a dossier picked up after a crash, a
+retry or a second drop continues where it stopped. Whoever drives the recipe (the inline runner of
+the embedded mode, or an rq worker) calls `run_pipeline` or `run_step`; the steps themselves never
+know who called them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
+from workers.digitize import PageProgress, digitize
+from workers.index import index
+from workers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a step needs besides the dossier: where pages run, and whom to tell of progress."""
+
+    services: Services
+    executor: Executor | None = None
+    progress: PageProgress | None = None
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    name: str
+    run: Callable[[int, Job], None]
+
+
+STEPS: tuple[PipelineStep, ...] = (
+    PipelineStep("ocr", lambda d, job: digitize(d, job.services, job.executor, job.progress)),
+    PipelineStep("index", lambda d, job: index(d, job.services)),
+)
+RESUMABLE = (RECEIVED, DIGITIZING)
+
+
+class StepFailed(Exception):
+    """A step raised: the dossier is marked failed with the error, for `sohoa retry`."""
+
+
+def run_step(dossier_id: int, step: PipelineStep, job: Job) -> None:
+    """Run one step unless it is already done; record its outcome either way."""
+    register = job.services.register
+    done = register.step(dossier_id, step.name)
+    if done is not None and done.state == "done":
+        return
+    register.start_step(dossier_id, step.name)
+    started = time.perf_counter()
+    try:
+        step.run(dossier_id, job)
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}"
+        log.exception("dossier %s: step %s failed", dossier_id, step.name)
+        register.fail_step(dossier_id, step.name, message)
+        register.update(dossier_id, state=FAILED,
+                        event=("pipeline", "failed", {"step": step.name, "error": message}))
+        raise StepFailed(message) from error
+    register.finish_step(dossier_id, step.name, time.perf_counter() - started)
+
+
+def run_pipeline(dossier_id: int, job: Job) -> str:
+    """Every step not yet done, in order; returns the dossier's final pipeline state."""
+    register = job.services.register
+    register.update(dossier_id, state=DIGITIZING)
+    try:
+        for step in STEPS:
+            run_step(dossier_id, step, job)
+    except StepFailed:
+        return FAILED
+    dossier = register.get(dossier_id)
+    final = NEEDS_REVIEW if dossier and dossier.state == NEEDS_REVIEW else DIGITIZED
+    register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
+    return final
