@@ -113,7 +113,7 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
         "ORDER BY bm25(search_index, 1.0, 2.0) LIMIT :rows"
     )
     params |= {"match": match, "rows": limit * 10}
-    return list(session.execute(sql, params).tuples())
+    return [tuple(row) for row in session.execute(sql, params)]
 
 
 def _postgres_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
@@ -134,7 +134,7 @@ def _postgres_rows(session: Session, query: str, terms: list[str], filters: Sear
         "phrase": " <-> ".join(_pg_lexeme(t) for t in terms),
         "rows": limit * 10,
     }
-    return list(session.execute(sql, params).tuples())
+    return [tuple(row) for row in session.execute(sql, params)]
 
 
 def _pg_lexeme(word: str) -> str:

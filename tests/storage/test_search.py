@@ -1,0 +1,79 @@
+"""Search finds Vietnamese text typed with or without diacritics, best first, with snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.register import Register
+from storage.search import SearchFilters, index_dossier, search
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> Register:
+    register = Register(f"sqlite:///{tmp_path / 'r.db'}")
+    texts = {
+        "birth": "TỜ KHAI ĐĂNG KÝ KHAI SINH\nHọ và tên người yêu cầu: NGUYỄN THỊ ĐOAN TRANG",
+        "re-birth": "TỜ KHAI ĐĂNG KÝ LẠI KHAI SINH\nHọ và tên: Trần Văn Đức",
+        "marriage": "TỜ KHAI ĐĂNG KÝ KẾT HÔN\nHọ và tên: Lê Văn Khải, 35 tuổi",
+        "folded-only": "dang ky khai sinh - ban go khong dau",
+    }
+    for name, body in texts.items():
+        dossier = register.create_dossier(fingerprint=name, source_name=f"{name}.pdf", agency="H00",
+                                          code=None, station=None, actor="test")
+        register.update(dossier.id, procedure_id="1.000894" if name == "marriage" else "1.001193")
+        with register.session() as s:
+            index_dossier(s, dossier.id, [(1, body), (0, f"{name}.pdf")])
+    return register
+
+
+def names(register: Register, query: str, **filters: object) -> list[str]:
+    with register.session() as s:
+        hits = search(s, query, filters=SearchFilters(**filters))  # type: ignore[arg-type]
+    return [register.get(h.dossier_id).source_name.removesuffix(".pdf") for h in hits]  # type: ignore[union-attr]
+
+
+def test_without_diacritics_finds_every_spelling(register: Register) -> None:
+    assert set(names(register, "dang ky khai sinh")) == {"birth", "re-birth", "folded-only"}
+
+
+def test_with_diacritics_ranks_exact_matches_first(register: Register) -> None:
+    found = names(register, "đăng ký khai sinh")
+    assert set(found) == {"birth", "re-birth", "folded-only"}
+    assert found[-1] == "folded-only"
+    assert found[0] == "birth"  # the whole phrase beats the words apart
+
+
+def test_d_with_stroke_folds_both_ways(register: Register) -> None:
+    assert names(register, "tran van duc") == ["re-birth"]
+    assert names(register, "Trần Văn Đức") == ["re-birth"]
+    assert names(register, "doan trang") == ["birth"]
+
+
+def test_every_word_must_match(register: Register) -> None:
+    assert names(register, "khai sinh kết hôn") == []
+    assert names(register, "ket hon") == ["marriage"]
+
+
+def test_snippet_highlights_the_original_words(register: Register) -> None:
+    with register.session() as s:
+        [hit] = search(s, "nguyen thi doan trang")
+    assert "<mark>NGUYỄN</mark> <mark>THỊ</mark> <mark>ĐOAN</mark> <mark>TRANG</mark>" in hit.snippet
+
+
+def test_filters(register: Register) -> None:
+    assert names(register, "tờ khai", procedure="1.000894") == ["marriage"]
+    assert "marriage" not in names(register, "to khai", procedure="1.001193")
+
+
+def test_reindexing_leaves_one_copy(register: Register) -> None:
+    with register.session() as s:
+        index_dossier(s, 1, [(1, "TỜ KHAI ĐĂNG KÝ KHAI SINH")])
+        index_dossier(s, 1, [(1, "TỜ KHAI ĐĂNG KÝ KHAI SINH")])
+    with register.session() as s:
+        assert len(search(s, "khai sinh")) == 3
+
+
+def test_punctuation_only_query_finds_nothing(register: Register) -> None:
+    assert names(register, '" * -- ()') == []
