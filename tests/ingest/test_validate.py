@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from ingest.rejection import Rejected
-from ingest.validate import Limits, check_file
+from ingest.validate import DEFAULT_LIMITS, Limits, check_file
 from tests.conftest import BIRTH_FORM, save_scan
 
 
-def refusal(path: Path, limits: Limits = Limits()) -> Rejected:
+def refusal(path: Path, limits: Limits = DEFAULT_LIMITS) -> Rejected:
     with pytest.raises(Rejected) as caught:
         check_file(path, limits)
     return caught.value
