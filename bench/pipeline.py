@@ -1,0 +1,104 @@
+"""How much the whole pipeline costs over raw Tesseract, on the public samples.
+
+    .venv/bin/python bench/pipeline.py [--samples ../shared/samples] [--jobs N] [--limit N]
+
+Measured in one run on the same machine:
+- baseline: plain `tesseract <page> - -l vie` (OMP_THREAD_LIMIT=1) over the dossiers' page images,
+  N processes at once, each page once;
+- sohoa: the embedded pipeline end to end (validate, hash, store, rasterize, OCR, searchable PDF,
+  register, index) over the same dossiers with N OCR processes.
+It prints pages per minute of each and the pipeline's overhead (target: under 10%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ocr.pages import split_pages
+from sohoa.settings import Settings
+from storage.models import Dossier
+from workers.inline import InlineRunner
+from workers.receive import receive
+from workers.services import Services
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dossiers(samples: Path, limit: int | None) -> list[Path]:
+    found = sorted((samples / "dossiers").iterdir())
+    return found[:limit] if limit else found
+
+
+def page_images(entries: list[Path], work: Path) -> list[Path]:
+    """The page images the baseline reads: what the pipeline's rasterizer makes of each dossier."""
+    images = []
+    for i, entry in enumerate(entries):
+        sources = sorted(entry.iterdir()) if entry.is_dir() else [entry]
+        images += [p.path for p in split_pages(sources, work / f"d{i}", dpi=300)]
+    return images
+
+
+def baseline(images: list[Path], jobs: int) -> float:
+    env = os.environ | {"OMP_THREAD_LIMIT": "1"}
+
+    def one(image: Path) -> None:
+        subprocess.run(["tesseract", str(image), "-", "-l", "vie"], capture_output=True, check=True, env=env)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, images))
+    return time.perf_counter() - started
+
+
+def pipeline(entries: list[Path], jobs: int, home: Path) -> tuple[float, int]:
+    services = Services(Settings(home=home, ocr_jobs=jobs))
+    runner = InlineRunner(services, jobs)
+    started = time.perf_counter()
+    try:
+        for entry in entries:
+            result = receive(entry, services, actor="bench", remove_source=False)
+            assert result.dossier_id is not None, f"{entry.name} refused: {result.reason}"
+            runner.submit(result.dossier_id)
+        runner.wait()
+    finally:
+        runner.close()
+    elapsed = time.perf_counter() - started
+    states = services.register.counts_by_state()
+    assert set(states) <= {"digitized", "needs_review"}, states
+    with services.register.session() as session:
+        pages = session.scalar(select(func.sum(Dossier.page_count))) or 0
+    return elapsed, pages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=Path, default=ROOT.parent / "shared" / "samples")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--limit", type=int, help="only the first N dossiers")
+    args = parser.parse_args()
+    entries = dossiers(args.samples, args.limit)
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
+        work = Path(tmp)
+        images = page_images(entries, work / "pages")
+        base = baseline(images, args.jobs)
+        elapsed, pages = pipeline(entries, args.jobs, work / "var")
+        shutil.rmtree(work / "pages", ignore_errors=True)
+    assert pages == len(images), (pages, len(images))
+    print(f"{len(entries)} dossiers, {pages} pages, {args.jobs} processes")
+    print("| run | seconds | pages/min |\n|---|---|---|")
+    print(f"| raw tesseract -l vie | {base:.1f} | {60 * pages / base:.1f} |")
+    print(f"| sohoa pipeline, end to end | {elapsed:.1f} | {60 * pages / elapsed:.1f} |")
+    print(f"pipeline overhead over raw Tesseract: {100 * (elapsed / base - 1):+.1f}% (target < 10%)")
+
+
+if __name__ == "__main__":
+    main()
