@@ -1,0 +1,220 @@
+"""Benchmark the procedure classifier on the public sample dossiers (../shared/samples).
+
+    .venv/bin/python bench/classify.py [--samples DIR] [--threshold 0.6] [--truth-only] [--jobs N]
+
+Runs the classifier on real OCR text of every sample dossier (cached under bench/out/ocr/, since
+OCR of the 98 pages takes minutes) and on the ground-truth page texts, each:
+- zero-shot: the catalog alone, no labelled example;
+- trained: a model trained on one half of the dossiers, tested on the other half, and the swap,
+  so every dossier is predicted once by a model that never saw it.
+For each run it prints accuracy, macro-F1, a calibration table, coverage at the threshold and the
+share of out-of-catalog dossiers sent to review, writes the predictions as JSON lines under
+bench/out/ and scores them with ../shared/tools/score_classify.py, as outside scorers do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from procedures import Catalog, Classification, classify, load_catalog, train  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+DEFAULT_SAMPLES = ROOT.parent / "shared" / "samples"
+SCORER = ROOT.parent / "shared" / "tools" / "score_classify.py"
+
+
+# --- OCR of the samples, cached -------------------------------------------------------------------
+
+def _ocr_with_stage(source: Path, work: Path) -> list[str]:
+    """OCR through the `ocr` stage's public API (what `sohoa classify` uses)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ocr.pages import split_pages
+    from ocr.recognize import OcrOptions, recognize_pages
+
+    sources = sorted(p for p in source.iterdir() if p.is_file()) if source.is_dir() else [source]
+    pages = split_pages(sources, work, 300)
+    with ThreadPoolExecutor(1) as executor:
+        return [r.text for r in recognize_pages(pages, OcrOptions(lang="vie"), executor)]
+
+
+def _ocr_direct(source: Path) -> list[str]:
+    """Plain Tesseract with orientation detection, for when the `ocr` stage is not available."""
+    import pytesseract
+    from pdf2image import convert_from_path
+    from PIL import Image, ImageSequence
+
+    if source.is_dir():
+        images = [Image.open(p) for p in sorted(source.iterdir()) if p.suffix.lower() in {".jpg", ".jpeg", ".png"}]
+    elif source.suffix.lower() == ".pdf":
+        images = convert_from_path(str(source), dpi=300)
+    else:
+        images = [frame.copy() for frame in ImageSequence.Iterator(Image.open(source))]
+    texts = []
+    for image in images:
+        image = image.convert("L")
+        try:
+            angle = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)["rotate"]
+            if angle:
+                image = image.rotate(-angle, expand=True)
+        except pytesseract.TesseractError:
+            pass
+        texts.append(pytesseract.image_to_string(image, lang="vie"))
+    return texts
+
+
+def _ocr_one(job: tuple[str, str]) -> tuple[str, list[str], str]:
+    source, cache = Path(job[0]), Path(job[1])
+    try:
+        texts, engine = _ocr_with_stage(source, cache / "work" / source.stem), "ocr stage"
+    except ImportError:
+        texts, engine = _ocr_direct(source), "tesseract direct"
+    for number, text in enumerate(texts, start=1):
+        (cache / f"{source.stem.split('.')[0]}.p{number:03d}.txt").write_text(text, encoding="utf-8")
+    return job[0], texts, engine
+
+
+def ocr_texts(samples: Path, dossiers: list[dict], jobs: int) -> dict[str, list[str]]:
+    """Page texts of every dossier from Tesseract, OCRing only what is not cached yet."""
+    cache = OUT / "ocr"
+    cache.mkdir(parents=True, exist_ok=True)
+    texts: dict[str, list[str]] = {}
+    todo = []
+    for dossier in dossiers:
+        stem = Path(dossier["path"]).name.split(".")[0]
+        files = [cache / f"{stem}.p{page['n']:03d}.txt" for page in dossier["pages"]]
+        if all(f.exists() for f in files):
+            texts[dossier["path"]] = [f.read_text(encoding="utf-8") for f in files]
+        else:
+            todo.append((str(samples / dossier["path"]), str(cache)))
+    if todo:
+        print(f"OCR of {len(todo)} dossiers on {jobs} processes (cached in {cache}) ...", flush=True)
+        started = time.monotonic()
+        with ProcessPoolExecutor(jobs) as pool:
+            for source, pages, engine in pool.map(_ocr_one, todo):
+                texts[str(Path(source).relative_to(samples))] = pages
+                print(f"  {Path(source).name}: {len(pages)} pages ({engine})", flush=True)
+        print(f"OCR took {time.monotonic() - started:.0f} s", flush=True)
+    return texts
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+def halves(dossiers: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Two halves with one dossier of each procedure (and half the out-of-catalog ones) in each."""
+    seen: Counter[str | None] = Counter()
+    first, second = [], []
+    for dossier in dossiers:
+        label = dossier["procedure"]
+        (first if seen[label] % 2 == 0 else second).append(dossier)
+        seen[label] += 1
+    return first, second
+
+
+def predict(dossiers: list[dict], texts: dict[str, list[str]], catalog: Catalog, threshold: float,
+            model=None) -> list[dict]:
+    rows = []
+    for dossier in dossiers:
+        result: Classification = classify(texts[dossier["path"]], catalog, model=model, threshold=threshold)
+        rows.append({"path": dossier["path"], **{k: v for k, v in result.to_dict().items() if k != "page_types"},
+                     "label": dossier["procedure"]})
+    return rows
+
+
+def trained_predictions(dossiers: list[dict], texts: dict[str, list[str]], catalog: Catalog,
+                        threshold: float) -> list[dict]:
+    first, second = halves(dossiers)
+    rows = []
+    for train_on, test_on in ((first, second), (second, first)):
+        examples = [(texts[d["path"]], d["procedure"]) for d in train_on if d["procedure"]]
+        model = train(examples, catalog)
+        rows += predict(test_on, texts, catalog, threshold, model)
+    return rows
+
+
+def report(name: str, rows: list[dict], threshold: float, samples: Path) -> dict[str, float]:
+    inc = [r for r in rows if r["label"] is not None]
+    ooc = [r for r in rows if r["label"] is None]
+    right = [r for r in inc if r["procedure"] == r["label"]]
+    labels = sorted({r["label"] for r in inc})
+    f1s = []
+    for label in labels:
+        tp = sum(r["procedure"] == label == r["label"] for r in rows)
+        fp = sum(r["procedure"] == label != r["label"] for r in rows)
+        fn = sum(r["label"] == label != r["procedure"] for r in rows)
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+    auto = [r for r in inc if r["procedure"] and not r["needs_review"]]
+    ooc_review = [r for r in ooc if r["needs_review"] or r["procedure"] is None]
+    figures = {
+        "accuracy": len(right) / max(len(inc), 1),
+        "macro_f1": sum(f1s) / max(len(f1s), 1),
+        "coverage": len(auto) / max(len(inc), 1),
+        "auto_accuracy": sum(r["procedure"] == r["label"] for r in auto) / max(len(auto), 1),
+        "ooc_to_review": len(ooc_review) / max(len(ooc), 1),
+    }
+    print(f"\n== {name}: {len(inc)} in-catalog, {len(ooc)} out-of-catalog dossiers")
+    print(f"top-1 accuracy {figures['accuracy']:.1%} · macro-F1 {figures['macro_f1']:.3f} · "
+          f"auto-filed at threshold {threshold} {figures['coverage']:.1%} (right {figures['auto_accuracy']:.1%}) · "
+          f"out-of-catalog sent to review {figures['ooc_to_review']:.1%}")
+    for r in rows:
+        if r["procedure"] != r["label"]:
+            print(f"  wrong: {r['path']} label {r['label']} → {r['procedure']} "
+                  f"(conf {r['confidence']}, review {r['needs_review']}, top3 {r['top3']})")
+    print("  calibration: confidence ≥ c → share right (n)")
+    for c in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        chosen = [r for r in rows if r["confidence"] >= c]
+        ok = sum(r["procedure"] == r["label"] for r in chosen)
+        print(f"    c={c:.2f}: {ok / max(len(chosen), 1):.1%} ({len(chosen)})")
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"predictions-{name.replace(' ', '-').replace(',', '')}.jsonl"
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "label"}, ensure_ascii=False) + "\n"
+                            for r in rows), encoding="utf-8")
+    if SCORER.exists():
+        print(f"  score_classify.py on {path.relative_to(ROOT)}:")
+        scored = subprocess.run([sys.executable, str(SCORER), "--manifest", str(samples / "manifest.json"),
+                                 "--predictions", str(path)], capture_output=True, text=True, check=False)
+        print("    " + (scored.stdout + scored.stderr).strip().replace("\n", "\n    "))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
+    parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--truth-only", action="store_true", help="skip OCR; ground-truth texts only")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    manifest = json.loads((args.samples / "manifest.json").read_text(encoding="utf-8"))
+    dossiers = manifest["dossiers"]
+    catalog = load_catalog()
+    sources = {"truth text": {d["path"]: [(args.samples / p["truth"]).read_text(encoding="utf-8")
+                                          for p in d["pages"]] for d in dossiers}}
+    if not args.truth_only:
+        sources = {"OCR text": ocr_texts(args.samples, dossiers, args.jobs), **sources}
+    summary = {}
+    for source, texts in sources.items():
+        started = time.monotonic()
+        summary[f"{source}, zero-shot"] = report(f"{source}, zero-shot",
+                                                 predict(dossiers, texts, catalog, args.threshold),
+                                                 args.threshold, args.samples)
+        summary[f"{source}, trained on halves"] = report(
+            f"{source}, trained on halves", trained_predictions(dossiers, texts, catalog, args.threshold),
+            args.threshold, args.samples)
+        print(f"  ({source}: {time.monotonic() - started:.1f} s for both runs)")
+    print("\n== summary")
+    for name, figures in summary.items():
+        print(f"{name:32s} " + " · ".join(f"{k} {v:.1%}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Classifying a dossier by procedure, from the catalog alone or helped by a trained model.
+
+A dossier is filed by its application form, not by any title on any page: supporting papers
+carry headings close to other procedures' titles (a hospital's GIẤY CHỨNG SINH, a land
+certificate, a certified copy). So the evidence is weighed in this order:
+1. a catalog request title (tờ khai, đơn, giấy đề nghị...) on an application page;
+2. failing that, a catalog form title that is an attestation (chứng thực ...), which is the
+   "form" of the certification procedures but also appears on certified copies in other dossiers;
+3. the receipt slip's "Nội dung yêu cầu giải quyết" and the form's "Nội dung đề nghị" lines, which
+   name the procedure (and tell apart procedures sharing one form, such as the CT01 trio);
+4. form identifiers, and papers the catalog says such a dossier holds, as weak evidence.
+A dossier with an application form that matches no catalog title, or with no evidence at all, is
+out of catalog: no procedure, sent to review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from procedures.catalog import Catalog
+from procedures.matching import (
+    FORM,
+    PAPER,
+    REQUEST,
+    CatalogIndex,
+    TitleHit,
+    find_titles,
+    form_id_score,
+    index_catalog,
+    name_similarity,
+)
+from procedures.pages import APPLICATION, REQUEST_WORDS, PageView, page_type, read_page
+from procedures.text import fold_key
+
+if TYPE_CHECKING:
+    from procedures.training import TrainedModel
+
+TITLE_MATCH = 82.0  # similarity (0-100) from which a title counts as printed on the page
+_WEIGHTS = {"form": 0.6, "slip": 0.3, "content": 0.3, "form_id": 0.05, "paper": 0.05}
+_MODEL_WEIGHT = 0.5
+_NO_PROCEDURE_BELOW = 0.3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a procedure was suggested: what matched (`kind`), the text as printed and its page."""
+
+    kind: str
+    procedure: str
+    text: str
+    page: int
+    similarity: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "procedure": self.procedure, "text": self.text, "page": self.page,
+                "similarity": round(self.similarity, 1)}
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The procedure a dossier is filed under, or None when nothing in the catalog fits.
+
+    `confidence` is meant to be calibrated: of the dossiers classified with confidence ≥ c, at
+    least a share c are right (for a None answer: are out of catalog). `page_types` has one
+    entry per page: application_form, receipt_slip, supporting or unknown.
+    """
+
+    procedure: str | None
+    confidence: float
+    needs_review: bool
+    top3: list[tuple[str, float]]
+    evidence: list[Evidence] = field(default_factory=list)
+    page_types: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "procedure": self.procedure,
+            "confidence": round(self.confidence, 3),
+            "needs_review": self.needs_review,
+            "top3": [[pid, round(score, 3)] for pid, score in self.top3],
+            "evidence": [e.to_dict() for e in self.evidence],
+            "page_types": self.page_types,
+        }
+
+
+_INDEXES: dict[int, tuple[Catalog, CatalogIndex]] = {}
+
+
+def _index(catalog: Catalog) -> CatalogIndex:
+    """The catalog's index, reused while the same catalog object (unchanged in size) is passed."""
+    cached = _INDEXES.get(id(catalog))
+    if cached and cached[0] is catalog and len(cached[1].names) == len(catalog):
+        return cached[1]
+    index = index_catalog(catalog)
+    _INDEXES.clear()
+    _INDEXES[id(catalog)] = (catalog, index)
+    return index
+
+
+def _strength(similarity: float, floor: float) -> float:
+    """A similarity (0-100) as evidence strength 0-1: nothing at `floor`, full at 100."""
+    return max(0.0, min(1.0, (similarity - floor) / (100.0 - floor)))
+
+
+def _heading_subject(heading: str) -> str:
+    """A request heading without its request words: "TỜ KHAI ĐĂNG KÝ KẾT HÔN" → "đăng ký kết hôn"."""
+    key = fold_key(heading)
+    for word in sorted(REQUEST_WORDS, key=len, reverse=True):
+        if key.startswith(word):
+            key = key[len(word):].strip()
+            break
+    return key.removeprefix("de nghi ").strip()
+
+
+@dataclass
+class _Scores:
+    """Per-procedure evidence strengths (0-1) by kind, and the evidence behind each."""
+
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def add(self, kind: str, procedure: str, strength: float, evidence: Evidence | None) -> None:
+        scores = self.by_kind.setdefault(kind, {})
+        if strength > scores.get(procedure, 0.0):
+            scores[procedure] = strength
+            if evidence is not None:
+                items = [e for e in self.evidence.get(procedure, []) if e.kind != evidence.kind]
+                self.evidence[procedure] = [*items, evidence]
+
+    def combined(self, procedure: str, active: list[str]) -> float:
+        total = sum(_WEIGHTS[k] for k in active)
+        return sum(_WEIGHTS[k] * self.by_kind.get(k, {}).get(procedure, 0.0) for k in active) / total
+
+
+def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Scores) -> set[int]:
+    """Score form titles; returns the numbers of the pages the dossier is classified by."""
+    request = [h for page in hits for h in page if h.title.tier == REQUEST and h.similarity >= TITLE_MATCH]
+    attest = [h for page in hits for h in page if h.title.tier == FORM and h.similarity >= TITLE_MATCH]
+    primary, kind = (request, "form_title") if request else (attest, "attestation")
+    for hit in primary:
+        pid = hit.title.procedure_id
+        scores.add("form", pid, _strength(hit.similarity, 70), Evidence(kind, pid, hit.line, hit.page, hit.similarity))
+    for page in hits:
+        for hit in page:
+            if hit.title.tier == PAPER or (request and hit.title.tier == FORM):
+                pid = hit.title.procedure_id
+                scores.add("paper", pid, _strength(hit.similarity, 80),
+                           Evidence("paper_title", pid, hit.line, hit.page, hit.similarity))
+    return {hit.page for hit in primary}
+
+
+def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[str], set[int]]:
+    scores = _Scores()
+    hits = [find_titles(view, index) for view in views]
+    form_pages = _title_scores(views, hits, scores)
+    active = ["form"]
+    if scores.by_kind.get("paper"):
+        active.append("paper")
+    procedure_ids = list(index.names)
+    for view in views:
+        request_lines = [("slip", "receipt_slip", view.slip_line)]
+        if not view.is_slip:
+            request_lines.append(("content", "request_line", view.content_line))
+            if view.request_heading and view.number not in form_pages:
+                request_lines.append(("form", "form_heading", _heading_subject(view.request_heading)))
+        for kind, label, line in request_lines:
+            if not line:
+                continue
+            strengths = {}
+            for pid in procedure_ids:
+                similarity = name_similarity(line, pid, index)
+                floor = 70 if kind == "form" else 60
+                strength = _strength(similarity, floor) * (0.8 if kind == "form" else 1.0)
+                if strength > 0:
+                    strengths[pid] = strength
+                    scores.add(kind, pid, strength, Evidence(label, pid, line, view.number, similarity))
+            # A slip always names the request, so a slip naming nothing in the catalog counts
+            # against every procedure; a form's content line often describes rather than names it,
+            # so it only counts when it does name a procedure.
+            if kind not in active and (kind == "slip" or max(strengths.values(), default=0) >= 0.5):
+                active.append(kind)
+        if view.form_ids:
+            for pid in procedure_ids:
+                strength = form_id_score(view, pid, index)
+                if strength > 0:
+                    scores.add("form_id", pid, strength, Evidence("form_id", pid, ", ".join(view.form_ids),
+                                                                   view.number, 100.0))
+    if scores.by_kind.get("form_id"):
+        active.append("form_id")
+    return scores, active, form_pages
+
+
+def _confidence(top: float, second: float) -> float:
+    """Belief that the top procedure is right, from its score and its lead over the runner-up.
+
+    Deliberately conservative: a strong match with a clear lead is trusted; a close call (two
+    procedures with near-identical forms and no line to tell them apart) is not, whatever the
+    score, so it goes to a reviewer.
+    """
+    lead = top - second
+    return max(0.0, min(0.99, top * min(1.0, 0.35 + 2.5 * lead)))
+
+
+def classify(
+    pages: Sequence[str],
+    catalog: Catalog,
+    model: TrainedModel | None = None,
+    threshold: float = 0.6,
+) -> Classification:
+    """File a dossier (its pages' text, in order) under a catalog procedure, or send it to review."""
+    index = _index(catalog)
+    views = [read_page(number, text) for number, text in enumerate(pages, start=1)]
+    scores, active, form_pages = _score(views, index)
+    totals = {pid: scores.combined(pid, active) for pid in index.names}
+    evidence = dict(scores.evidence)
+    if model is not None:
+        for pid, probability in model.probabilities(pages).items():
+            if pid in totals:
+                totals[pid] = (1 - _MODEL_WEIGHT) * totals[pid] + _MODEL_WEIGHT * probability
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    top3 = [(pid, score) for pid, score in ranked[:3] if score > 0]
+    top = ranked[0][1] if ranked else 0.0
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top < _NO_PROCEDURE_BELOW:
+        procedure, confidence = None, max(0.5, min(0.95, 1.0 - 2 * top))
+    else:
+        procedure, confidence = ranked[0][0], _confidence(top, second)
+    kinds: list[str] = []
+    for view in views:
+        after = bool(kinds) and kinds[-1] == APPLICATION
+        kinds.append(page_type(view, view.number in form_pages, bool(form_pages), after))
+    return Classification(
+        procedure=procedure,
+        confidence=round(confidence, 4),
+        needs_review=procedure is None or confidence < threshold,
+        top3=top3,
+        evidence=sorted(evidence.get(procedure, []), key=lambda e: (e.page, e.kind)) if procedure else [],
+        page_types=kinds,
+    )
+
+
+def application_pages(result: Classification) -> list[int]:
+    """Page numbers typed as the application form (1-based), for the dossier view."""
+    return [n for n, kind in enumerate(result.page_types, start=1) if kind == APPLICATION]

@@ -1,0 +1,1 @@
+"""Shipped data files of the procedures stage: the catalog and the public-holiday calendar."""
