@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # --- classification ---
     review_threshold: float = Field(0.6, description="Dossiers classified with lower confidence go "
                                     "to review.")
+    retrain_hours: float = Field(24.0, description="`sohoa run` retrains the classifier from new "
+                                 "reviewer corrections at most this often; 0 never.")
     catalog_file: Path | None = Field(None, description="A procedure catalog (YAML) replacing the "
                                       "shipped one.")
     holidays_file: Path | None = Field(None, description="Public holidays (YAML) replacing the shipped ones.")

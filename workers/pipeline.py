@@ -15,6 +15,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
+from workers.classify import classify_dossier
 from workers.digitize import PageProgress, digitize
 from workers.index import index
 from workers.services import Services
@@ -34,11 +35,12 @@ class Job:
 @dataclass(frozen=True)
 class PipelineStep:
     name: str
-    run: Callable[[int, Job], None]
+    run: Callable[[int, Job], object]
 
 
 STEPS: tuple[PipelineStep, ...] = (
     PipelineStep("ocr", lambda d, job: digitize(d, job.services, job.executor, job.progress)),
+    PipelineStep("classify", lambda d, job: classify_dossier(d, job.services)),
     PipelineStep("index", lambda d, job: index(d, job.services)),
 )
 RESUMABLE = (RECEIVED, DIGITIZING)

@@ -13,6 +13,7 @@ import typer
 COMMAND_MODULES = [
     "sohoa.cli.pipeline",  # run, watch, ingest, status, show, search, worker, retry
     "sohoa.cli.ocr",  # ocr
+    "sohoa.cli.review",  # review, retrain
 ]
 
 app = typer.Typer(

@@ -20,6 +20,7 @@ from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import Settings, load_settings
 from storage.register import FAILED, STATES
 from storage.search import SearchFilters, search
+from workers.classify import retrain, retrain_due
 from workers.inline import InlineRunner
 from workers.receive import UNFINISHED_CODES, receive
 from workers.services import Services
@@ -114,6 +115,7 @@ def run(
 
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
         watcher = InboxWatcher(settings.inbox, settle_seconds=settings.settle_seconds,
                                poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
         try:
@@ -122,6 +124,13 @@ def run(
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
             runner.close()
+
+
+def _retrain_periodically(services: Services, stop: threading.Event, every: float = 600) -> None:
+    """Retrain the classifier from new reviewer corrections, on the `retrain_hours` schedule."""
+    while not stop.wait(every):
+        if retrain_due(services):
+            console.log(f"retrained the classifier on {retrain(services)} reviewed dossiers")
 
 
 def ingest(
