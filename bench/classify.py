@@ -35,15 +35,16 @@ SCORER = ROOT.parent / "shared" / "tools" / "score_classify.py"
 
 # --- OCR of the samples, cached -------------------------------------------------------------------
 
-def _ocr_with_stage(source: Path, work: Path) -> list[str]:
-    """OCR through the `ocr` stage's public API (what `sohoa classify` uses)."""
+def _ocr_with_stage(source: Path, work: Path) -> list[str] | None:
+    """OCR through the `ocr` stage's public API (what `sohoa classify` uses); None if it is unusable."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ocr.pages import split_pages
-    from ocr.recognize import OcrOptions, recognize_pages
-
-    sources = sorted(p for p in source.iterdir() if p.is_file()) if source.is_dir() else [source]
-    pages = split_pages(sources, work, 300)
+    try:
+        from ocr.pages import split_pages
+        from ocr.recognize import OcrOptions, recognize_pages
+    except Exception:  # the stage is missing or broken: fall back to plain Tesseract
+        return None
+    pages = split_pages([source], work, 300)
     with ThreadPoolExecutor(1) as executor:
         return [r.text for r in recognize_pages(pages, OcrOptions(lang="vie"), executor)]
 
@@ -75,9 +76,8 @@ def _ocr_direct(source: Path) -> list[str]:
 
 def _ocr_one(job: tuple[str, str]) -> tuple[str, list[str], str]:
     source, cache = Path(job[0]), Path(job[1])
-    try:
-        texts, engine = _ocr_with_stage(source, cache / "work" / source.stem), "ocr stage"
-    except ImportError:
+    texts, engine = _ocr_with_stage(source, cache / "work" / source.stem), "ocr stage"
+    if texts is None:
         texts, engine = _ocr_direct(source), "tesseract direct"
     for number, text in enumerate(texts, start=1):
         (cache / f"{source.stem.split('.')[0]}.p{number:03d}.txt").write_text(text, encoding="utf-8")

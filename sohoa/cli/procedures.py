@@ -1,0 +1,187 @@
+"""`sohoa procedures import/list/show` and `sohoa classify`: the catalog and the classifier by hand.
+
+The catalog in force is, in order: the file `SOHOA_CATALOG_FILE` names, a province's import stored
+as `<home>/catalog.yaml`, or the catalog shipped with sohoa. `import` merges an export into it and
+writes the result where it will be read next time (the settings file if set, else the home).
+`classify` OCRs and classifies dossiers without storing anything, printing one JSON line per input
+in the contract benchmarks and outside scorers read.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from procedures import Catalog, CatalogError, Classification, TrainedModel, classify, import_export, load_catalog
+from procedures.text import fold_key
+from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
+from sohoa.settings import Settings, load_settings
+
+TEXT_SUFFIXES = {".txt"}
+
+
+def catalog_file(settings: Settings) -> Path:
+    """Where the province's catalog is read from and imported to."""
+    return settings.catalog_file or settings.home / "catalog.yaml"
+
+
+def current_catalog(settings: Settings) -> Catalog:
+    """The catalog in force: the settings' or imported file when it exists, else the shipped one."""
+    path = catalog_file(settings)
+    try:
+        return load_catalog(path if path.exists() else None)
+    except CatalogError as exc:
+        fail(str(exc), f"fix {path} or remove it to fall back to the shipped catalog")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def import_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSON export of procedures."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Merge a province's procedure export into the catalog (by id; re-importing changes nothing)."""
+    settings = load_settings()
+    catalog = current_catalog(settings)
+    try:
+        merged, added, updated = import_export(file, catalog)
+    except CatalogError as exc:
+        for line, reason in exc.problems:
+            err_console.print(f"{file}:{line}: {reason}")
+        fail(f"{len(exc.problems)} malformed row(s) in {file}; nothing was imported", "fix the rows and import again")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text", "export the file as UTF-8 CSV or JSON")
+    target = catalog_file(settings)
+    _write_atomically(target, merged.to_yaml())
+    summary = {"file": str(file), "catalog": str(target), "added": added, "updated": updated,
+               "unchanged": len(merged) - added - updated, "procedures": len(merged)}
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(f"imported {file}: {added} added, {updated} updated, {summary['unchanged']} unchanged; "
+                      f"{len(merged)} procedures in {target}")
+
+
+def list_command(
+    field: str | None = typer.Option(None, "--field", help="Only this field (lĩnh vực); diacritics optional."),
+    json_out: bool = JsonOption,
+) -> None:
+    """List the catalog's procedures."""
+    catalog = current_catalog(load_settings())
+    wanted = fold_key(field) if field else None
+    chosen = [p for p in catalog if wanted is None or wanted in fold_key(p.field)]
+    if json_out:
+        for procedure in chosen:
+            print_json({k: procedure.to_dict()[k] for k in ("id", "national_code", "name", "field", "level", "days")})
+        return
+    table = Table("id", "name", "field", "level", "days")
+    for procedure in chosen:
+        table.add_row(procedure.id, procedure.name, procedure.field, procedure.level, str(procedure.days))
+    console.print(table)
+    console.print(f"[dim]{len(chosen)} of {len(catalog)} procedures[/]")
+
+
+def show_command(procedure_id: str = typer.Argument(..., help="Procedure id."), json_out: bool = JsonOption) -> None:
+    """Show one procedure: its titles, forms, components, processing days and signers."""
+    procedure = current_catalog(load_settings()).get(procedure_id)
+    if procedure is None:
+        fail(f"no procedure {procedure_id!r} in the catalog", "see `sohoa procedures list`")
+    if json_out:
+        print_json(procedure.to_dict())
+        return
+    for key, value in procedure.to_dict().items():
+        if value not in (None, "", []):
+            shown = "\n  ".join(value) if isinstance(value, list) else value
+            console.print(f"[bold]{key}[/]: {shown}")
+
+
+def _text_pages(path: Path) -> list[str] | None:
+    """Page texts when `path` is text already: a .txt (pages split by form feeds) or a folder of them."""
+    if path.is_file() and path.suffix.lower() in TEXT_SUFFIXES:
+        return path.read_text(encoding="utf-8").split("\f")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+        if files and all(p.suffix.lower() in TEXT_SUFFIXES for p in files):
+            return [p.read_text(encoding="utf-8") for p in files]
+    return None
+
+
+def _ocr_pages(path: Path, settings: Settings, executor: ProcessPoolExecutor) -> list[str]:
+    from ocr.pages import split_pages
+    from ocr.recognize import OcrOptions, recognize_pages
+
+    with tempfile.TemporaryDirectory(prefix="sohoa-classify-") as work:
+        pages = split_pages([path], Path(work), settings.ocr_dpi)
+        return [result.text for result in recognize_pages(pages, OcrOptions(lang=settings.ocr_lang), executor)]
+
+
+def _record(path: str, result: Classification) -> dict[str, object]:
+    data = result.to_dict()
+    return {"path": path, **{k: data[k] for k in ("procedure", "confidence", "needs_review", "top3", "evidence")}}
+
+
+def classify_command(
+    paths: list[Path] = typer.Argument(..., help="Dossiers: files (PDF, TIFF, image, .txt) or folders of pages."),
+    model_file: Path | None = typer.Option(None, "--model", exists=True, dir_okay=False,
+                                           help="A trained model file (TrainedModel.to_bytes)."),
+    threshold: float | None = typer.Option(None, "--threshold", help="Review below this confidence "
+                                           "(default: SOHOA_REVIEW_THRESHOLD)."),
+    json_out: bool = JsonOption,
+) -> None:
+    """OCR and classify dossiers by procedure without storing anything (one JSON line per input)."""
+    settings = load_settings()
+    catalog = current_catalog(settings)
+    model = TrainedModel.from_bytes(model_file.read_bytes()) if model_file else None
+    limit = settings.review_threshold if threshold is None else threshold
+    table = Table("path", "procedure", "confidence", "review", "top 3")
+    failures = 0
+    with ProcessPoolExecutor(settings.jobs) as executor:
+        for path in paths:
+            shown = str(path)
+            try:
+                if not path.exists():
+                    raise FileNotFoundError(f"no such file or folder: {path}")
+                texts = _text_pages(path)
+                if texts is None:
+                    texts = _ocr_pages(path, settings, executor)
+                result = classify(texts, catalog, model, threshold=limit)
+            except ImportError:
+                fail("the OCR stage is not installed", "pass page texts (.txt) or install sohoa fully")
+            except Exception as exc:  # one bad input must not stop the batch
+                failures += 1
+                err_console.print(f"[bold red]error:[/] {shown}: {exc}")
+                if json_out:
+                    print_json({"path": shown, "procedure": None, "confidence": 0.0, "needs_review": True,
+                                "top3": [], "evidence": [], "error": str(exc)})
+                continue
+            if json_out:
+                print_json(_record(shown, result))
+            else:
+                top3 = ", ".join(f"{pid} {score:.2f}" for pid, score in result.top3)
+                table.add_row(shown, result.procedure or "—", f"{result.confidence:.2f}",
+                              "yes" if result.needs_review else "", top3)
+    if not json_out:
+        console.print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sohoa procedures ...` and `sohoa classify`."""
+    group = typer.Typer(help="The procedure (TTHC) catalog: import a province's export, list, show.",
+                        no_args_is_help=True)
+    group.command("import")(import_command)
+    group.command("list")(list_command)
+    group.command("show")(show_command)
+    app.add_typer(group, name="procedures")
+    app.command("classify")(classify_command)
