@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from storage.snippet import query_terms, snippet
-from vntext import fold, nfc
+from storage.snippet import WORD, query_terms, snippet
+from vntext import fold, has_diacritics, nfc
 
 METADATA_PAGE = 0
 
@@ -118,22 +118,30 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
 
 def _postgres_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
                    limit: int) -> list[tuple]:
+    """Rows matching every folded word (GIN on `folded_tsv`), ranked as SQLite ranks them.
+
+    The score is the folded words' rank, plus 1 when every word typed with diacritics is found
+    exactly as typed, plus 0.5 for the whole phrase: "đăng ký khai sinh" puts exact spellings
+    first and, among them, the exact phrase first; a query without diacritics ranks by the folded
+    words and the phrase alone.
+    """
     where, params = _filter_sql(filters)
-    exact_terms = [w.lower() for w in nfc(query).split() if any(c.isalnum() for c in w)]
+    marked = list(dict.fromkeys(w.lower() for w in WORD.findall(nfc(query)) if has_diacritics(w)))
+    score = "ts_rank(s.folded_tsv, to_tsquery('simple', :folded))"
+    if marked:
+        score += (" + CASE WHEN s.exact_tsv @@ to_tsquery('simple', :exact) THEN 1 ELSE 0 END"
+                  " + ts_rank(s.exact_tsv, to_tsquery('simple', :exact_any))")
+        params["exact"] = " & ".join(_pg_lexeme(t) for t in marked)
+        params["exact_any"] = " | ".join(_pg_lexeme(t) for t in marked)
+    if len(terms) > 1:
+        score += " + CASE WHEN s.folded_tsv @@ to_tsquery('simple', :phrase) THEN 0.5 ELSE 0 END"
+        params["phrase"] = " <-> ".join(_pg_lexeme(t) for t in terms)
     sql = text(
-        "SELECT s.dossier_id, s.page, "
-        "ts_rank(s.tsv, to_tsquery('simple', :folded)) + "
-        "ts_rank(s.tsv, to_tsquery('simple', :exact)) + "
-        "ts_rank(s.tsv, to_tsquery('simple', :phrase)) AS score, "
+        f"SELECT s.dossier_id, s.page, {score} AS score, "
         "s.exact, d.code, d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
-        f"WHERE s.tsv @@ to_tsquery('simple', :folded){where} ORDER BY score DESC LIMIT :rows"
+        f"WHERE s.folded_tsv @@ to_tsquery('simple', :folded){where} ORDER BY score DESC LIMIT :rows"
     )
-    params |= {
-        "folded": " & ".join(_pg_lexeme(t) for t in terms),
-        "exact": " & ".join(_pg_lexeme(t) for t in exact_terms) or "''",
-        "phrase": " <-> ".join(_pg_lexeme(t) for t in terms),
-        "rows": limit * 10,
-    }
+    params |= {"folded": " & ".join(_pg_lexeme(t) for t in terms), "rows": limit * 10}
     return [tuple(row) for row in session.execute(sql, params)]
 
 

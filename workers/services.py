@@ -27,4 +27,12 @@ class Services:
 
     @cached_property
     def objects(self) -> ObjectStore:
-        return LocalObjectStore(self.settings.objects)
+        """MinIO/S3 when `SOHOA_S3_ENDPOINT` is set (a province), else the local folder."""
+        s = self.settings
+        if s.s3_endpoint:
+            from storage.s3 import S3ObjectStore
+
+            return S3ObjectStore(s.s3_endpoint, s.s3_access_key,
+                                 s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,
+                                 s.s3_bucket, secure=s.s3_secure, retention_years=s.s3_retention_years)
+        return LocalObjectStore(s.objects)

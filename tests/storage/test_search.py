@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from storage.register import Register
@@ -11,8 +9,9 @@ from storage.search import SearchFilters, index_dossier, search
 
 
 @pytest.fixture
-def register(tmp_path: Path) -> Register:
-    register = Register(f"sqlite:///{tmp_path / 'r.db'}")
+def register(register_url: str) -> Register:
+    """The same dossiers in a register on SQLite and, parametrized, on PostgreSQL: both must agree."""
+    register = Register(register_url)
     texts = {
         "birth": "TỜ KHAI ĐĂNG KÝ KHAI SINH\nHọ và tên người yêu cầu: NGUYỄN THỊ ĐOAN TRANG",
         "re-birth": "TỜ KHAI ĐĂNG KÝ LẠI KHAI SINH\nHọ và tên: Trần Văn Đức",
