@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import pickle
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,7 +98,10 @@ def train(examples: Sequence[tuple[Sequence[str], str]], catalog: Catalog) -> Tr
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)),
     ])
     pipeline = Pipeline([("features", features), ("classifier", LogisticRegression(C=20.0, max_iter=2000))])
-    pipeline.fit(texts, labels)
+    with warnings.catch_warnings():
+        # One pseudo-example per procedure makes sklearn suspect a regression target: it is not.
+        warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+        pipeline.fit(texts, labels)
     digest = hashlib.sha256("\x1e".join(f"{label}\x1f{text}" for text, label in zip(texts, labels, strict=True))
                             .encode()).hexdigest()[:12]
     return TrainedModel(pipeline=pipeline, version=f"m-{digest}", examples=used)
