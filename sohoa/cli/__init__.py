@@ -12,6 +12,7 @@ import typer
 
 COMMAND_MODULES = [
     "sohoa.cli.pipeline",  # run, watch, ingest, status, show, search, worker, retry
+    "sohoa.cli.distributed",  # watch, worker, retry
     "sohoa.cli.ocr",  # ocr
     "sohoa.cli.review",  # review, retrain
     "sohoa.cli.procedures",  # procedures import/list/show, classify

@@ -16,12 +16,13 @@ from rich.table import Table
 
 from ingest.settle import SettleTracker
 from ingest.watch import InboxWatcher, Outcome
+from sohoa.cli.distributed import print_queues, queue_status
 from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import Settings, load_settings
 from storage.register import FAILED, STATES
 from storage.search import SearchFilters, search
 from workers.classify import retrain, retrain_due
-from workers.inline import InlineRunner
+from workers.dispatch import make_runner
 from workers.receive import UNFINISHED_CODES, receive
 from workers.services import Services
 
@@ -78,7 +79,7 @@ def run(
     names: dict[int, str] = {}
     with _progress() as progress:
         bars = PageBars(progress, names)
-        runner = InlineRunner(services, settings.jobs, progress=bars)
+        runner = make_runner(services, settings.jobs, progress=bars)
         console.print(f"[bold]sohoa[/] is watching [cyan]{settings.inbox.resolve()}[/]: drop scanned dossiers "
                       f"there (PDF, TIFF, JPEG, PNG; a file or a folder per dossier). Ctrl-C stops.")
         console.print(f"register: {settings.register_url} · objects: {settings.objects.resolve()} · "
@@ -147,7 +148,7 @@ def ingest(
     outcomes: dict[Path, dict[str, Any]] = {}
     with _progress(disable=json_out) as progress:
         names: dict[int, str] = {}
-        runner = InlineRunner(services, settings.jobs, progress=PageBars(progress, names))
+        runner = make_runner(services, settings.jobs, progress=PageBars(progress, names))
         try:
             futures = {}
             for path in paths:
@@ -184,7 +185,8 @@ def ingest(
 
 def status(json_out: bool = JsonOption) -> None:
     """Dossiers per pipeline state, the latest failures, quarantined files and rescan suggestions."""
-    register = Services(load_settings()).register
+    settings = load_settings()
+    register = Services(settings).register
     by_state = {state: 0 for state in STATES} | register.counts_by_state()
     failures = register.events(action="failed", limit=5, newest_first=True)
     quarantined = register.events(action="quarantined", limit=5, newest_first=True)
@@ -198,6 +200,8 @@ def status(json_out: bool = JsonOption) -> None:
         "latest_quarantined": [{"at": e.at, **(e.detail or {})} for e in quarantined],
         "latest_rescans": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in rescans],
     }
+    if settings.redis_url:
+        report["rq"] = queue_status(settings.redis_url)
     if json_out:
         print_json(report)
         return
@@ -209,6 +213,8 @@ def status(json_out: bool = JsonOption) -> None:
     table.add_row("[yellow]quarantined files[/]", str(report["quarantined"]))
     table.add_row("[yellow]pages to rescan[/]", str(report["rescan_suggested"]))
     console.print(table)
+    if "rq" in report:
+        print_queues(report["rq"])
     for e in report["latest_failures"]:
         console.print(f"[red]failed[/] #{e['dossier_id']} at step {e.get('step')}: {e.get('error')}")
     for e in report["latest_quarantined"]:

@@ -1,0 +1,288 @@
+"""The pipeline over rq and Redis: one queue per stage, one job per (dossier, stage).
+
+A job runs one step of `workers.pipeline.STEPS` through `run_step` (so the register's step rows
+stay the one idempotency key, whoever runs the step) and then enqueues the next stage. After the
+last step it calls `run_pipeline`, which finds every step done and only sets the final state.
+
+Why each piece is there:
+- Job ids are `f"{dossier}-{stage}"`: enqueuing a job already queued, scheduled or running is a
+  no-op, so the watcher, `sohoa retry` and the sweeper can all enqueue without coordinating.
+- rq's `Retry` with backoff handles transient failures; only after the last attempt does the
+  dossier stay `failed` (earlier attempts put it back to `digitizing` with a `retry_scheduled`
+  event), for `sohoa retry`.
+- A worker killed with `kill -9` (or a machine losing power) leaves its job "started" for as long
+  as rq's own heartbeat allows (a minute or more). Every running job therefore holds a short
+  lease key in Redis, refreshed by a thread; `sweep` re-enqueues a started job whose lease has
+  expired, and enqueues the next stage of every unfinished dossier without a live job (the job
+  that finished a step may have died before enqueuing the next one, or Redis may have been down
+  when the watcher received it). Every worker and the watcher run `sweep` every few seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RqJob
+from rq.job import JobStatus
+
+from sohoa.settings import Settings, load_settings
+from storage.register import DIGITIZING, FAILED, RECEIVED
+from workers import metrics
+from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, run_pipeline, run_step
+from workers.services import Services
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ingest", "ocr", "classify", "index", "sign", "sync")
+LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+LEASE_SECONDS = 10
+RETRY = Retry(max=3, interval=[5, 30, 120])
+SECONDS_PER_PAGE = {"ocr": 60}  # generous: a slow page at 300 dpi takes ~3 s a core
+BASE_TIMEOUT = 180
+
+
+def connect(url: str) -> Redis:
+    """A Redis connection that notices a restarted server quickly instead of hanging."""
+    return Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=10,
+                          retry_on_timeout=True)
+
+
+def job_id(dossier_id: int, stage: str) -> str:
+    return f"{dossier_id}-{stage}"
+
+
+def queue_of(stage: str, connection: Redis) -> Queue:
+    return Queue(stage, connection=connection)
+
+
+def timeout_for(stage: str, pages: int | None) -> int:
+    """Job timeout in seconds, growing with the dossier's pages (a 400-page land file is normal)."""
+    return BASE_TIMEOUT + SECONDS_PER_PAGE.get(stage, 2) * max(pages or 1, 1)
+
+
+def step_named(name: str) -> PipelineStep:
+    return next(step for step in STEPS if step.name == name)
+
+
+def next_step(name: str | None) -> PipelineStep | None:
+    """The step after `name` (the first when None), or None after the last."""
+    names = [step.name for step in STEPS]
+    index = 0 if name is None else names.index(name) + 1
+    return STEPS[index] if index < len(STEPS) else None
+
+
+def pending_step(dossier_id: int, services: Services) -> PipelineStep | None:
+    """The first step of the recipe not yet done for this dossier."""
+    for step in STEPS:
+        row = services.register.step(dossier_id, step.name)
+        if row is None or row.state != "done":
+            return step
+    return None
+
+
+def enqueue(connection: Redis, dossier_id: int, stage: str, *, pages: int | None = None,
+            force: bool = False) -> bool:
+    """Queue the job of `stage` for the dossier unless it is already queued or running.
+
+    `force` replaces a job that is live in rq's eyes but known dead (its lease expired). Returns
+    whether a job was queued. A short Redis lock makes check-then-enqueue atomic across machines.
+    """
+    jid = job_id(dossier_id, stage)
+    with connection.lock(f"sohoa:enqueue:{jid}", timeout=30, blocking_timeout=30):
+        try:
+            existing = RqJob.fetch(jid, connection=connection)
+        except NoSuchJobError:
+            existing = None
+        if existing is not None:
+            if existing.get_status(refresh=True) in LIVE and not force:
+                return False
+            existing.delete(remove_from_queue=True)
+        queue_of(stage, connection).enqueue(
+            run_stage, dossier_id, stage, job_id=jid, job_timeout=timeout_for(stage, pages),
+            retry=RETRY, result_ttl=3600, failure_ttl=30 * 86400,
+            description=f"dossier {dossier_id}: {stage}")
+        return True
+
+
+def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, force: bool = False) -> bool:
+    """Queue the dossier's first unfinished step (the resume point after any crash)."""
+    step = pending_step(dossier_id, services)
+    dossier = services.register.get(dossier_id)
+    if step is None:
+        if dossier is None or dossier.state not in RESUMABLE:
+            return False  # finished already: a re-drop must not run it again
+        step = STEPS[-1]  # every step done but the state not set: the last job finalizes it
+    return enqueue(connection, dossier_id, step.name, pages=dossier.page_count if dossier else None,
+                   force=force)
+
+
+# --- inside a worker ---
+@cache
+def _services() -> Services:
+    """Opened once per worker process and reused by every job it runs."""
+    return Services(load_settings())
+
+
+_PAGES: dict[str, Executor | None] = {}
+
+
+def page_pool(settings: Settings) -> Executor | None:
+    """One page process per core (one Tesseract thread each), kept for the worker's life."""
+    if "pool" not in _PAGES:
+        _PAGES["pool"] = None
+        if settings.jobs > 1:
+            import multiprocessing
+
+            from workers.inline import _one_thread_per_process
+            _PAGES["pool"] = ProcessPoolExecutor(settings.jobs, initializer=_one_thread_per_process,
+                                                 mp_context=multiprocessing.get_context("forkserver"))
+    return _PAGES["pool"]
+
+
+@contextmanager
+def lease(connection: Redis, jid: str) -> Iterator[None]:
+    """Hold `sohoa:lease:<job id>` while the job runs; it lapses soon after the process dies."""
+    key, stop = f"sohoa:lease:{jid}", threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(LEASE_SECONDS / 3):
+            try:
+                connection.set(key, os.getpid(), ex=LEASE_SECONDS)
+            except Exception:  # Redis restarting: the sweeper waits for the lease to lapse
+                log.warning("could not renew lease %s", key)
+
+    connection.set(key, os.getpid(), ex=LEASE_SECONDS)
+    thread = threading.Thread(target=renew, daemon=True, name=f"lease-{jid}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        try:
+            connection.delete(key)
+        except Exception:
+            log.warning("could not release lease %s", key)
+
+
+def run_stage(dossier_id: int, stage: str) -> str:
+    """The rq job: run one step for the dossier, then enqueue the next (or finish the dossier)."""
+    services = _services()
+    register = services.register
+    current = get_current_job()
+    connection = current.connection if current else connect(services.settings.redis_url or "")
+    jid = job_id(dossier_id, stage)
+    dossier = register.get(dossier_id)
+    if dossier is None:
+        return "gone"
+    if dossier.state == RECEIVED:
+        register.update(dossier_id, state=DIGITIZING)
+    step = step_named(stage)
+    job = Job(services=services, executor=page_pool(services.settings))
+    with lease(connection, jid):
+        started = time.perf_counter()
+        try:
+            run_step(dossier_id, step, job)
+        except StepFailed as error:
+            metrics.FAILURES.labels(stage).inc()
+            if current is not None and (current.retries_left or 0) > 0:
+                register.update(dossier_id, state=DIGITIZING,
+                                event=("worker", "retry_scheduled", {"step": stage, "error": str(error),
+                                                                     "retries_left": current.retries_left}))
+            raise
+        metrics.STEP_SECONDS.labels(stage).observe(time.perf_counter() - started)
+        following = next_step(stage)
+        if following is None:
+            final = run_pipeline(dossier_id, job)
+            pages = (register.get(dossier_id) or dossier).page_count or 0
+            metrics.DOSSIERS.labels(final).inc()
+            metrics.PAGES.inc(pages)
+            return final
+    enqueue(connection, dossier_id, following.name, pages=dossier.page_count)
+    return "next:" + following.name
+
+
+# --- keeping the queues honest ---
+@dataclass(frozen=True)
+class SweepReport:
+    requeued_abandoned: list[str]
+    enqueued_pending: list[int]
+
+
+def sweep(connection: Redis, services: Services) -> SweepReport:
+    """Re-enqueue jobs whose worker died, and every unfinished dossier that has no live job."""
+    abandoned: list[str] = []
+    for stage in STAGES:
+        registry = queue_of(stage, connection).started_job_registry
+        for jid in registry.get_job_ids():
+            if connection.exists(f"sohoa:lease:{jid}"):
+                continue
+            try:
+                job = RqJob.fetch(jid, connection=connection)
+            except NoSuchJobError:
+                continue
+            started = job.started_at.timestamp() if job.started_at else 0
+            if job.get_status() != JobStatus.STARTED or time.time() - started < LEASE_SECONDS:
+                continue
+            dossier_id = int(jid.rsplit("-", 1)[0])
+            row = services.register.step(dossier_id, stage)
+            if row is not None and row.attempts > (RETRY.max + 1):
+                services.register.update(dossier_id, state=FAILED, event=(
+                    "sweeper", "failed", {"step": stage, "error": f"worker died {row.attempts} times"}))
+                job.delete()
+                continue
+            services.register.add_event(dossier_id, "sweeper", "requeued",
+                                        {"step": stage, "reason": "its worker stopped"})
+            if enqueue(connection, dossier_id, stage, force=True):
+                abandoned.append(jid)
+    pending = []
+    for dossier_id in services.register.dossier_ids(states=RESUMABLE):
+        if enqueue_pending(connection, dossier_id, services):
+            pending.append(dossier_id)
+    return SweepReport(abandoned, pending)
+
+
+def sweep_forever(url: str, services: Services, stop: threading.Event, every: float = 5.0) -> None:
+    """`sweep` every few seconds until `stop`, riding out Redis restarts."""
+    while not stop.wait(every):
+        try:
+            report = sweep(connect(url), services)
+            if report.requeued_abandoned or report.enqueued_pending:
+                log.warning("sweep: requeued %s, enqueued dossiers %s", report.requeued_abandoned,
+                            report.enqueued_pending)
+        except Exception as error:
+            log.warning("sweep skipped: %s", error)
+
+
+# --- overview for `sohoa status` ---
+def queue_report(connection: Redis) -> dict[str, object]:
+    """Depths per queue, busy and idle workers, and the failed jobs, for `sohoa status`."""
+    from rq import Worker
+
+    queues = {}
+    for stage in STAGES:
+        q = queue_of(stage, connection)
+        queues[stage] = {"queued": q.count, "running": q.started_job_registry.count,
+                         "scheduled": q.scheduled_job_registry.count, "failed": q.failed_job_registry.count}
+    workers = Worker.all(connection=connection)
+    failed = []
+    for stage in STAGES:
+        registry = queue_of(stage, connection).failed_job_registry
+        for jid in registry.get_job_ids()[:10]:
+            failed.append({"job": jid, "queue": stage})
+    return {"queues": queues,
+            "workers": {"busy": sum(1 for w in workers if w.get_state() == "busy"),
+                        "total": len(workers),
+                        "names": sorted(w.name for w in workers)},
+            "failed_jobs": failed}
