@@ -1,0 +1,179 @@
+"""The pipeline over rq: real redis-server, real `sohoa worker` subprocesses, objects in S3.
+
+What a province cares about: a burst spreads over workers and every dossier finishes once; a
+worker killed mid-job (kill -9 of its whole process group) has its job redone elsewhere with
+nothing duplicated; Redis restarting mid-run loses nothing. Objects go through an S3 server
+(moto on loopback), so workers share no folder with the watcher.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sohoa.settings import Settings
+from storage.register import DIGITIZED, FAILED, NEEDS_REVIEW
+from tests.conftest import save_scan
+from tests.servers import RedisServer, S3Server, free_port, fresh_bucket, redis_server, s3_server
+
+pytestmark = pytest.mark.slow
+__all__ = ["redis_server", "s3_server"]
+SOHOA = str(Path(sys.executable).with_name("sohoa"))
+DONE = (DIGITIZED, NEEDS_REVIEW, FAILED)
+
+
+@pytest.fixture
+def distributed(settings: Settings, redis_server: RedisServer, s3_server: S3Server,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings of a province: Redis queues, S3 objects (own bucket), the register in SQLite."""
+    env = {"SOHOA_REDIS_URL": redis_server.url, "SOHOA_S3_ENDPOINT": s3_server.endpoint,
+           "SOHOA_S3_ACCESS_KEY": s3_server.access_key, "SOHOA_S3_SECRET_KEY": s3_server.secret_key,
+           "SOHOA_S3_BUCKET": fresh_bucket(), "SOHOA_OCR_JOBS": "1", "OMP_THREAD_LIMIT": "1"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield Settings()
+
+
+@pytest.fixture
+def workers() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start `sohoa worker` subprocesses, each in its own process group; all stopped at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([SOHOA, "worker", *args], start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def drop(settings: Settings, count: int, pages: int = 1) -> list[int]:
+    """Receive `count` small scans (as the watcher does) and enqueue them for the workers."""
+    from workers.dispatch import RqRunner
+    from workers.receive import receive
+    from workers.services import Services
+
+    services = Services(settings)
+    runner = RqRunner(services)
+    ids = []
+    for n in range(count):
+        scan = save_scan(settings.home.parent / "scans" / f"ho-so-{n:03d}.png" if pages == 1 else
+                         settings.home.parent / "scans" / f"ho-so-{n:03d}.tif",
+                         [[f"TỜ KHAI ĐĂNG KÝ KHAI SINH số {n}", "Họ tên: NGUYỄN VĂN AN"]] * pages, dpi=100)
+        result = receive(scan, services, actor="test", remove_source=False)
+        assert result.dossier_id is not None
+        ids.append(result.dossier_id)
+        runner.submit(result.dossier_id)
+    runner.close()
+    return ids
+
+
+def wait_finished(settings: Settings, ids: list[int], timeout: float) -> None:
+    from workers.services import Services
+
+    register = Services(settings).register
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = {d: register.get(d).state for d in ids}  # type: ignore[union-attr]
+        if all(s in DONE for s in states.values()):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"not finished after {timeout}s: {states}")
+
+
+def assert_finished_once(settings: Settings, ids: list[int], pages: int = 1) -> None:
+    """Digitized, one digitized copy, every page once, indexed once, one `digitized` event."""
+    from workers.services import Services
+
+    register = Services(settings).register
+    for dossier_id in ids:
+        dossier = register.get(dossier_id)
+        assert dossier is not None and dossier.state in (DIGITIZED, NEEDS_REVIEW), dossier_id
+        assert len(register.files(dossier_id, "digitized")) == 1
+        assert [p.number for p in register.pages(dossier_id)] == list(range(1, pages + 1))
+        assert len(register.events(dossier_id, action="digitized")) == 1
+        with register.session() as s:
+            rows = s.execute(text("SELECT page FROM search_index WHERE dossier_id = :d ORDER BY page"),
+                             {"d": dossier_id}).scalars().all()
+        assert rows == [0, *range(1, pages + 1)]
+        digitized = register.files(dossier_id, "digitized")[0]
+        assert Services(settings).objects.stat(digitized.object_key) is not None
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
+
+
+def metric(body: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in body.splitlines() if line.startswith(name))
+
+
+def test_a_burst_spreads_over_two_workers_and_each_dossier_finishes_once(distributed: Settings, workers) -> None:
+    ports = [free_port(), free_port()]
+    for port in ports:
+        workers("--metrics-port", str(port))
+    ids = drop(distributed, 30)
+    wait_finished(distributed, ids, timeout=150)
+    assert_finished_once(distributed, ids)
+    bodies = [scrape(port) for port in ports]
+    assert sum(metric(b, "sohoa_pages_digitized_total") for b in bodies) == 30
+    assert all(metric(b, "sohoa_pages_digitized_total") > 0 for b in bodies)  # both did work
+    assert 'sohoa_queue_depth{queue="ocr"} 0.0' in bodies[0]
+    assert "sohoa_step_seconds_count" in bodies[0]
+    status = subprocess.run([SOHOA, "status", "--json"], capture_output=True, text=True, check=True)
+    assert '"queues"' in status.stdout and '"busy"' in status.stdout
+
+
+def test_a_worker_killed_mid_job_has_its_job_redone_once(distributed: Settings, workers) -> None:
+    from workers.services import Services
+
+    register = Services(distributed).register
+    victim = workers()
+    [dossier_id] = drop(distributed, 1, pages=6)
+    deadline = time.monotonic() + 60
+    while (step := register.step(dossier_id, "ocr")) is None or step.state != "running":
+        assert time.monotonic() < deadline, "the OCR job never started"
+        time.sleep(0.1)
+    time.sleep(1.0)  # mid-job: some pages read, nothing stored yet
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    workers()
+    wait_finished(distributed, [dossier_id], timeout=120)
+    assert_finished_once(distributed, [dossier_id], pages=6)
+    assert register.step(dossier_id, "ocr").attempts == 2  # type: ignore[union-attr]
+    assert register.events(dossier_id, action="requeued")
+
+
+def test_redis_restarting_mid_run_loses_nothing(distributed: Settings, workers,
+                                                redis_server: RedisServer) -> None:
+    from workers.services import Services
+
+    workers()
+    workers()
+    ids = drop(distributed, 10)
+    register = Services(distributed).register
+    deadline = time.monotonic() + 60
+    while not any(register.get(d).state in DONE for d in ids):  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    redis_server.stop()
+    time.sleep(3)
+    redis_server.start()
+    more = drop(distributed, 3)  # the watcher side reconnects too
+    wait_finished(distributed, ids + more, timeout=150)
+    assert_finished_once(distributed, ids + more)
