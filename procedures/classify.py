@@ -203,6 +203,23 @@ def _confidence(top: float, second: float) -> float:
     return max(0.0, min(0.99, top * min(1.0, 0.35 + 2.5 * lead)))
 
 
+def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> None:
+    """Blend the trained model into the catalog scores, as far as the model trusts itself.
+
+    The model's scores are taken relative to its favourite (which scores 1) and weighed by that
+    favourite's probability: a model trained on a handful of corrections spreads its probability
+    thin and only nudges the ranking; one trained on many examples is sure, and is heard. A model
+    alone cannot file an out-of-catalog dossier: its weight stays below the no-procedure floor.
+    """
+    known = {pid: p for pid, p in probabilities.items() if pid in totals}
+    best = max(known.values(), default=0.0)
+    if best <= 0:
+        return
+    weight = _MODEL_WEIGHT * best
+    for pid in totals:
+        totals[pid] = (1 - weight) * totals[pid] + weight * known.get(pid, 0.0) / best
+
+
 def classify(
     pages: Sequence[str],
     catalog: Catalog,
@@ -216,9 +233,7 @@ def classify(
     totals = {pid: scores.combined(pid, active) for pid in index.names}
     evidence = dict(scores.evidence)
     if model is not None:
-        for pid, probability in model.probabilities(pages).items():
-            if pid in totals:
-                totals[pid] = (1 - _MODEL_WEIGHT) * totals[pid] + _MODEL_WEIGHT * probability
+        _mix_model(totals, model.probabilities(pages))
     ranked = sorted(totals.items(), key=lambda item: -item[1])
     top3 = [(pid, score) for pid, score in ranked[:3] if score > 0]
     top = ranked[0][1] if ranked else 0.0
