@@ -1,0 +1,179 @@
+"""External (interrupted) signing: the key stays on the official's own PC.
+
+Many officials' USB tokens are driven by a desktop signing agent on their own computer, never
+plugged into the server. sohoa then signs in two halves:
+
+1. `prepare` builds the signed revision with its stamp and an empty signature slot, and returns
+   the bytes the token must sign (the CMS signed attributes, DER) with everything needed later.
+2. The agent signs `data_to_sign` (or, for agents that sign a pre-computed hash,
+   `digest_to_sign`) with the official's key, anywhere, any time later.
+3. `finish` checks that signature against the certificate, timestamps it and embeds it.
+
+`PreparedSignature` holds only bytes and strings (and round-trips through JSON), so the state can
+wait in storage between the halves and the two halves can run in different processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from io import BytesIO
+
+from asn1crypto import cms, x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import load_der_x509_certificate
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.signers import ExternalSigner, PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from signing.appearance import Appearance, default_box, stamp_style, vietnam_time
+from signing.documents import open_for_update, page_size
+from signing.errors import SigningProblem, TimestampUnavailable
+from signing.fonts import NOTO_SANS, StampFont
+from signing.pades import SIGNER_KEY_USAGE, lock_spec
+from signing.signers import check_validity_period
+
+DIGEST = "sha256"
+RESERVED_HEX_CHARS = 32768
+"""Room for the CMS container (hex, so 16 KB of DER): chain, signature and timestamp token fit."""
+
+
+@dataclass(frozen=True)
+class PreparedSignature:
+    """Everything `finish` needs, as plain bytes and strings."""
+
+    pdf: bytes
+    document_digest: bytes
+    reserved_region_start: int
+    reserved_region_end: int
+    signed_attributes: bytes
+    signer_certificate: bytes
+    chain: tuple[bytes, ...]
+    field_name: str
+    signed_at: str
+
+    @property
+    def data_to_sign(self) -> bytes:
+        """The DER-encoded signed attributes: what a token signs with e.g. CKM_SHA256_RSA_PKCS."""
+        return self.signed_attributes
+
+    @property
+    def digest_to_sign(self) -> bytes:
+        """SHA-256 of `data_to_sign`, for agents that sign a hash they are given."""
+        return hashlib.sha256(self.signed_attributes).digest()
+
+    def to_json(self) -> str:
+        def enc(value):
+            if isinstance(value, bytes):
+                return base64.b64encode(value).decode()
+            if isinstance(value, tuple):
+                return [enc(v) for v in value]
+            return value
+        return json.dumps({k: enc(v) for k, v in asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> PreparedSignature:
+        raw = json.loads(text)
+        values = {}
+        for f in fields(cls):
+            value = raw[f.name]
+            if f.name == "chain":
+                value = tuple(base64.b64decode(v) for v in value)
+            elif f.type == "bytes":
+                value = base64.b64decode(value)
+            values[f.name] = value
+        return cls(**values)
+
+
+def prepare(pdf: bytes, signer_certificate: bytes | x509.Certificate, *, chain: tuple[bytes, ...] = (),
+            appearance: Appearance | None = None, lock: bool = False, field_name: str | None = None,
+            font: StampFont | None = None) -> PreparedSignature:
+    """First half: the revision to sign, and the bytes the official's token must sign."""
+    cert = signer_certificate if isinstance(signer_certificate, x509.Certificate) else \
+        x509.Certificate.load(signer_certificate)
+    check_validity_period(cert)
+    return asyncio.run(_prepare(pdf, cert, chain, appearance, lock, field_name, font))
+
+
+async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...], appearance: Appearance | None,
+                   lock: bool, field_name: str | None, font: StampFont | None) -> PreparedSignature:
+    writer = open_for_update(pdf)
+    name = field_name or f"Signature{len(writer.prev.embedded_signatures) + 1}"
+    signed_at = vietnam_time()
+    spec = lock_spec(name) if lock else None
+    style = None
+    if appearance is not None:
+        index, width, height = page_size(writer, appearance.page)
+        box = appearance.box or default_box(appearance, width, height)
+        spec = lock_spec(name, on_page=index, box=box) if lock else SigFieldSpec(name, on_page=index, box=box)
+        style = stamp_style(appearance, font or StampFont(NOTO_SANS))
+    registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in chain])
+    signer = ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert)))
+    meta = PdfSignatureMetadata(field_name=name, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
+                                signer_key_usage=set(SIGNER_KEY_USAGE))
+    pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
+    digest, _, output = await pdf_signer.async_digest_doc_for_signing(
+        writer, bytes_reserved=RESERVED_HEX_CHARS, appearance_text_params={"time": signed_at})
+    attrs = await signer.signed_attrs(digest.document_digest, DIGEST, use_pades=True)
+    output.seek(0)
+    return PreparedSignature(pdf=output.read(), document_digest=digest.document_digest,
+                             reserved_region_start=digest.reserved_region_start,
+                             reserved_region_end=digest.reserved_region_end, signed_attributes=attrs.dump(),
+                             signer_certificate=cert.dump(), chain=tuple(chain), field_name=name,
+                             signed_at=signed_at)
+
+
+def finish(state: PreparedSignature, signature: bytes, *, tsa_url: str | None = None,
+           timeout: float = 10.0) -> bytes:
+    """Second half: check `signature` over `state.data_to_sign`, timestamp it (B-T) and embed it.
+
+    A signature made with another key, or over other bytes, is refused here rather than producing
+    a PDF whose signature is invalid.
+    """
+    _check_signature(state, signature)
+    return asyncio.run(_finish(state, signature, tsa_url, timeout))
+
+
+async def _finish(state: PreparedSignature, signature: bytes, tsa_url: str | None, timeout: float) -> bytes:
+    cert = x509.Certificate.load(state.signer_certificate)
+    registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in state.chain])
+    signer = ExternalSigner(cert, registry, signature_value=signature)
+    timestamper = HTTPTimeStamper(tsa_url, timeout=timeout) if tsa_url else None
+    try:
+        container = await signer.async_sign_prescribed_attributes(
+            DIGEST, signed_attrs=cms.CMSAttributes.load(state.signed_attributes), timestamper=timestamper)
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(f"the timestamp authority did not answer: {exc}") from exc
+    output = BytesIO(state.pdf)
+    digest = PreparedByteRangeDigest(document_digest=state.document_digest,
+                                     reserved_region_start=state.reserved_region_start,
+                                     reserved_region_end=state.reserved_region_end)
+    await PdfTBSDocument.async_finish_signing(output, digest, container)
+    return output.getvalue()
+
+
+def _signature_size(cert: x509.Certificate) -> int:
+    bits = cert.public_key.bit_size
+    return (bits + 7) // 8 if cert.public_key.algorithm == "rsa" else 2 * ((bits + 7) // 8) + 8
+
+
+def _check_signature(state: PreparedSignature, signature: bytes) -> None:
+    key = load_der_x509_certificate(state.signer_certificate).public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, state.data_to_sign, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, state.data_to_sign, ec.ECDSA(hashes.SHA256()))
+        else:
+            raise SigningProblem(f"unsupported key type {type(key).__name__}")
+    except InvalidSignature as exc:
+        raise SigningProblem("the returned signature does not match the prepared document and certificate") \
+            from exc
