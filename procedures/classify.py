@@ -170,7 +170,7 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
                 continue
             strengths = {}
             for pid in procedure_ids:
-                similarity = name_similarity(line, pid, index)
+                similarity = name_similarity(line, pid, index, complete=kind == "form")
                 floor = 70 if kind == "form" else 60
                 strength = _strength(similarity, floor) * (0.8 if kind == "form" else 1.0)
                 if strength > 0:

@@ -137,7 +137,9 @@ def _expand(line: str, words: list[str]) -> str:
     for token in line.replace(",", " ").split():
         key = fold_key(token).strip(".:;")
         letters = re.sub(r"[^a-z]", "", key)
-        if token.strip(".:;,").isupper() and 2 <= len(letters) <= 6:
+        bare = token.strip(".:;,")
+        looks_abbreviated = bare.isupper() or (bare[:1].isupper() and len(bare) <= 4 and key not in words)
+        if looks_abbreviated and 2 <= len(letters) <= 6:
             run = _abbreviated_run(letters, words)
             if run:
                 out.extend(run)
@@ -154,19 +156,24 @@ def _abbreviated_run(abbreviation: str, words: list[str]) -> list[str] | None:
     return None
 
 
-def name_similarity(line: str, procedure_id: str, index: CatalogIndex) -> float:
+def name_similarity(line: str, procedure_id: str, index: CatalogIndex, complete: bool = False) -> float:
     """How well a request line (slip or form) names the procedure, 0-100.
 
     Requests start with the procedure's name and may go on ("Đăng ký tạm trú tại chỗ ở thuê: ..."),
     so the line's start is compared with the name as well as the whole line. Clerks also cut long
     names short ("Đăng ký biến động quyền sử dụng đất"): a line that is at least half the name is
-    compared with the name's start, slightly discounted for what it leaves out.
+    compared with the name's start, slightly discounted for what it leaves out. A `complete` line
+    (a form's heading) is compared whole: "khai sinh có yếu tố nước ngoài" is another procedure
+    than "khai sinh", not a longer way of naming it.
     """
     best = 0.0
     for words in index.names.get(procedure_id, []):
         name = " ".join(words)
         expanded = _expand(line, words)
-        best = max(best, fuzz.ratio(name, expanded), fuzz.ratio(name, expanded[: len(name)]))
+        best = max(best, fuzz.ratio(name, expanded))
+        if complete:
+            continue
+        best = max(best, fuzz.ratio(name, expanded[: len(name)]))
         if len(name) > len(expanded) >= len(name) / 2:
             share = len(expanded) / len(name)
             best = max(best, fuzz.ratio(name[: len(expanded)], expanded) * (0.85 + 0.15 * share))

@@ -41,6 +41,8 @@ REQUEST_WORDS = (
     "de nghi",
 )
 _SLIP_LABEL = "noi dung yeu cau giai quyet"
+# On a page known to be a slip, counter software also prints the request under these labels.
+_SLIP_LABELS = (_SLIP_LABEL, "noi dung yeu cau", "ten thu tuc", "thu tuc", "ten thu tuc hanh chinh")
 _CONTENT_LABELS = ("noi dung de nghi", "noi dung yeu cau", "de nghi")
 _FORM_ID = re.compile(r"^\s*(mau(?: so)?\s*[:.]?\s*\S.*)$")
 _HEADING_ZONE = 14
@@ -85,15 +87,20 @@ def _labelled_value(lines: list[str], keys: list[str], index: int, label_end: in
 
 
 def _find_label(keys: list[str], label: str, limit: int = 45) -> tuple[int, int] | None:
-    """(line index, end of label in the printed line) of the first line starting with `label`, fuzzily."""
+    """(line index, end of label in the printed line) of the first line starting with `label`, fuzzily.
+
+    The colon after a label is small and OCR sometimes loses it: then the line's start is compared
+    with the label instead.
+    """
     for index, key in enumerate(keys):
         head = key[: min(len(key), limit)]
+        numbered = re.match(r"^\s*\d+[.)]?\s*", head)
+        skip = numbered.end() if numbered else 0
         colon = head.find(":")
-        if colon < 0:
-            continue
-        prefix = re.sub(r"^\s*\d+[.)]?\s*", "", head[:colon])
-        if prefix and fuzz.ratio(prefix, label) >= 85:
+        if colon > skip and fuzz.ratio(head[skip:colon], label) >= 85:
             return index, colon + 1
+        if colon < 0 and len(label) >= 10 and fuzz.ratio(head[skip : skip + len(label)], label) >= 90:
+            return index, skip + len(label)
     return None
 
 
@@ -125,9 +132,11 @@ def read_page(number: int, text: str) -> PageView:
             view.has_heading = True
             if view.request_heading is None and is_request_title(key):
                 view.request_heading = line
-    slip = _find_label(keys, _SLIP_LABEL)
-    if slip:
-        view.slip_line = _labelled_value(lines, keys, *slip)
+    for label in _SLIP_LABELS if view.is_slip else (_SLIP_LABEL,):
+        slip = _find_label(keys, label)
+        if slip:
+            view.slip_line = _labelled_value(lines, keys, *slip)
+            break
     if not view.is_slip:
         for label in _CONTENT_LABELS:
             found = _find_label(keys, label)
