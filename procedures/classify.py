@@ -37,10 +37,10 @@ from procedures.text import fold_key
 if TYPE_CHECKING:
     from procedures.training import TrainedModel
 
-TITLE_MATCH = 82.0  # similarity (0-100) from which a title counts as printed on the page
+TITLE_MATCH = 75.0  # similarity (0-100) from which a title counts as printed on the page
 _WEIGHTS = {"form": 0.6, "slip": 0.3, "content": 0.3, "form_id": 0.05, "paper": 0.05}
 _MODEL_WEIGHT = 0.5
-_NO_PROCEDURE_BELOW = 0.3
+_NO_PROCEDURE_BELOW = 0.2
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,9 @@ def classify(
     top = ranked[0][1] if ranked else 0.0
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if top < _NO_PROCEDURE_BELOW:
-        procedure, confidence = None, max(0.5, min(0.95, 1.0 - 2 * top))
+        # The less any procedure scored, the surer "nothing fits" is; an unreadable form also
+        # scores nothing, so even an empty score stays well short of certainty.
+        procedure, confidence = None, 0.55 + 0.25 * (1 - top / _NO_PROCEDURE_BELOW)
     else:
         procedure, confidence = ranked[0][0], _confidence(top, second)
     kinds: list[str] = []

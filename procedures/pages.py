@@ -104,6 +104,15 @@ def _find_label(keys: list[str], label: str, limit: int = 45) -> tuple[int, int]
     return None
 
 
+_DIGIT_AS_LETTER = str.maketrans("01568", "olsgb")
+_MIXED_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*\d)\w+\b")
+
+
+def _deconfuse(key: str) -> str:
+    """Digits OCR read inside words turned back to the letters they resemble: "d0n" → "don"."""
+    return _MIXED_WORD.sub(lambda m: m.group().translate(_DIGIT_AS_LETTER), key)
+
+
 def _is_heading(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
@@ -115,10 +124,11 @@ def read_page(number: int, text: str) -> PageView:
     keys = [fold_key(line) for line in lines]
     view = PageView(number=number, lines=lines, keys=keys)
     # Titles wrap over up to three lines; each window is one, two or three consecutive lines.
+    shapes = [_deconfuse(key) for key in keys]
     for i in range(len(keys)):
         for size in (1, 2, 3):
             if i + size <= len(keys):
-                view.windows.append((i, size, " ".join(keys[i : i + size])))
+                view.windows.append((i, size, " ".join(shapes[i : i + size])))
     top = keys[:_HEADING_ZONE]
     view.is_slip = any(fuzz.ratio(k, title) >= 80 for k in top for title in RECEIPT_TITLES) or any(
         fuzz.ratio(f"{a} {b}", title) >= 85 for a, b in pairwise(top) for title in RECEIPT_TITLES[:2]
