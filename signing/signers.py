@@ -121,7 +121,10 @@ def load_p12(path: Path, passphrase: bytes | None) -> Signer:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise TokenNotFound(f"cannot read PKCS#12 file {path}") from exc
-    signer = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+    try:
+        signer = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+    except ValueError:
+        signer = None
     if signer is None:
         raise WrongPin(f"cannot open {Path(path).name}: wrong passphrase or not a PKCS#12 file")
     return signer

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "sohoa.cli.pipeline",  # run, watch, ingest, status, show, search, worker, retry
     "sohoa.cli.distributed",  # watch, worker, retry
     "sohoa.cli.ocr",  # ocr
+    "sohoa.cli.signing",  # verify, sign-file
     "sohoa.cli.review",  # review, retrain
     "sohoa.cli.procedures",  # procedures import/list/show, classify
 ]

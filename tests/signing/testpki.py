@@ -32,7 +32,7 @@ SO_PIN = "13579135"
 
 
 @dataclass(frozen=True)
-class TestPki:
+class LivePki:
     """Files and URLs of a running test PKI."""
 
     folder: Path
@@ -72,7 +72,7 @@ class _LateApp:
 
 
 @contextmanager
-def running_pki(folder: Path) -> Iterator[TestPki]:
+def running_pki(folder: Path) -> Iterator[LivePki]:
     """Generate keys, issue the PKI into `folder` and serve it on a free loopback port."""
     folder.mkdir(parents=True, exist_ok=True)
     for label in KEYS:
@@ -85,7 +85,7 @@ def running_pki(folder: Path) -> Iterator[TestPki]:
     config = CertomancerConfig.from_file(str(CONFIG), key_search_dir=str(folder), external_url_prefix=url)
     arch = config.get_pki_arch(ARCH)
     late.app = Animator(AnimatorArchStore({ARCH: arch}), with_web_ui=False)
-    pki = TestPki(folder=folder, url=url, arch=arch)
+    pki = LivePki(folder=folder, url=url, arch=arch)
     (folder / "root.cert.pem").write_bytes(pem.armor("CERTIFICATE", pki.cert("root").dump()))
     for label in SIGNERS:
         pki.p12(label).write_bytes(arch.package_pkcs12(CertLabel(label), password=P12_PASSPHRASE))
@@ -98,7 +98,7 @@ def running_pki(folder: Path) -> Iterator[TestPki]:
         thread.join(timeout=5)
 
 
-def init_softhsm(folder: Path, pki: TestPki, labels: tuple[str, ...] = ("official", "seal")) -> dict[str, str]:
+def init_softhsm(folder: Path, pki: LivePki, labels: tuple[str, ...] = ("official", "seal")) -> dict[str, str]:
     """SoftHSM2 tokens named after `labels`, each holding that signer's key, certificate and issuer.
 
     Returns the environment (SOFTHSM2_CONF) under which the tokens are visible; it must be set
