@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/classify.py [--samples DIR] [--threshold 0.6] [--truth-only] [--jobs N]
 
-Runs the classifier on real OCR text of every sample dossier (cached under bench/out/ocr/, since
-OCR of the 98 pages takes minutes) and on the ground-truth page texts, each:
+Runs the classifier on real OCR text of every sample dossier and on the ground-truth page texts.
+OCR goes through the `ocr` stage (as `sohoa classify` does) or, with `--engine tesseract` or when
+the stage cannot be imported, plain Tesseract with orientation detection; texts are cached under
+bench/out/ocr-<engine>/ since OCR of the 98 pages takes minutes. Each text source is run:
 - zero-shot: the catalog alone, no labelled example;
 - trained: a model trained on one half of the dossiers, tested on the other half, and the swap,
   so every dossier is predicted once by a model that never saw it.
@@ -18,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -35,18 +38,21 @@ SCORER = ROOT.parent / "shared" / "tools" / "score_classify.py"
 
 # --- OCR of the samples, cached -------------------------------------------------------------------
 
-def _ocr_with_stage(source: Path, work: Path) -> list[str] | None:
-    """OCR through the `ocr` stage's public API (what `sohoa classify` uses); None if it is unusable."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def stage_available() -> bool:
     try:
-        from ocr.pages import split_pages
-        from ocr.recognize import OcrOptions, recognize_pages
+        import ocr.pages
+        import ocr.recognize  # noqa: F401
     except Exception:  # the stage is missing or broken: fall back to plain Tesseract
-        return None
-    pages = split_pages([source], work, 300)
-    with ThreadPoolExecutor(1) as executor:
-        return [r.text for r in recognize_pages(pages, OcrOptions(lang="vie"), executor)]
+        return False
+    return True
+
+
+def _ocr_with_stage(source: Path, work: Path) -> list[str]:
+    """OCR through the `ocr` stage's public API (what `sohoa classify` uses)."""
+    from ocr.pages import split_pages
+    from ocr.recognize import OcrOptions, recognize_pages
+
+    return [r.text for r in recognize_pages(split_pages([source], work, 300), OcrOptions(lang="vie"))]
 
 
 def _ocr_direct(source: Path) -> list[str]:
@@ -74,19 +80,18 @@ def _ocr_direct(source: Path) -> list[str]:
     return texts
 
 
-def _ocr_one(job: tuple[str, str]) -> tuple[str, list[str], str]:
-    source, cache = Path(job[0]), Path(job[1])
-    texts, engine = _ocr_with_stage(source, cache / "work" / source.stem), "ocr stage"
-    if texts is None:
-        texts, engine = _ocr_direct(source), "tesseract direct"
+def _ocr_one(job: tuple[str, str, str]) -> tuple[str, list[str]]:
+    source, cache, engine = Path(job[0]), Path(job[1]), job[2]
+    with tempfile.TemporaryDirectory() as work:
+        texts = _ocr_with_stage(source, Path(work)) if engine == "stage" else _ocr_direct(source)
     for number, text in enumerate(texts, start=1):
         (cache / f"{source.stem.split('.')[0]}.p{number:03d}.txt").write_text(text, encoding="utf-8")
-    return job[0], texts, engine
+    return job[0], texts
 
 
-def ocr_texts(samples: Path, dossiers: list[dict], jobs: int) -> dict[str, list[str]]:
-    """Page texts of every dossier from Tesseract, OCRing only what is not cached yet."""
-    cache = OUT / "ocr"
+def ocr_texts(samples: Path, dossiers: list[dict], jobs: int, engine: str) -> dict[str, list[str]]:
+    """Page texts of every dossier from `engine`, OCRing only what is not cached yet."""
+    cache = OUT / f"ocr-{engine}"
     cache.mkdir(parents=True, exist_ok=True)
     texts: dict[str, list[str]] = {}
     todo = []
@@ -96,14 +101,14 @@ def ocr_texts(samples: Path, dossiers: list[dict], jobs: int) -> dict[str, list[
         if all(f.exists() for f in files):
             texts[dossier["path"]] = [f.read_text(encoding="utf-8") for f in files]
         else:
-            todo.append((str(samples / dossier["path"]), str(cache)))
+            todo.append((str(samples / dossier["path"]), str(cache), engine))
     if todo:
-        print(f"OCR of {len(todo)} dossiers on {jobs} processes (cached in {cache}) ...", flush=True)
+        print(f"OCR ({engine}) of {len(todo)} dossiers on {jobs} processes (cached in {cache}) ...", flush=True)
         started = time.monotonic()
         with ProcessPoolExecutor(jobs) as pool:
-            for source, pages, engine in pool.map(_ocr_one, todo):
+            for source, pages in pool.map(_ocr_one, todo):
                 texts[str(Path(source).relative_to(samples))] = pages
-                print(f"  {Path(source).name}: {len(pages)} pages ({engine})", flush=True)
+                print(f"  {Path(source).name}: {len(pages)} pages", flush=True)
         print(f"OCR took {time.monotonic() - started:.0f} s", flush=True)
     return texts
 
@@ -176,7 +181,8 @@ def report(name: str, rows: list[dict], threshold: float, samples: Path) -> dict
         ok = sum(r["procedure"] == r["label"] for r in chosen)
         print(f"    c={c:.2f}: {ok / max(len(chosen), 1):.1%} ({len(chosen)})")
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"predictions-{name.replace(' ', '-').replace(',', '')}.jsonl"
+    slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+    path = OUT / f"predictions-{slug}.jsonl"
     path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "label"}, ensure_ascii=False) + "\n"
                             for r in rows), encoding="utf-8")
     if SCORER.exists():
@@ -193,6 +199,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--truth-only", action="store_true", help="skip OCR; ground-truth texts only")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--engine", choices=("stage", "tesseract"), default="stage",
+                        help="OCR through the ocr stage (default) or plain Tesseract")
     args = parser.parse_args()
     manifest = json.loads((args.samples / "manifest.json").read_text(encoding="utf-8"))
     dossiers = manifest["dossiers"]
@@ -200,7 +208,8 @@ def main() -> None:
     sources = {"truth text": {d["path"]: [(args.samples / p["truth"]).read_text(encoding="utf-8")
                                           for p in d["pages"]] for d in dossiers}}
     if not args.truth_only:
-        sources = {"OCR text": ocr_texts(args.samples, dossiers, args.jobs), **sources}
+        engine = args.engine if args.engine == "tesseract" or stage_available() else "tesseract"
+        sources = {f"OCR text ({engine})": ocr_texts(args.samples, dossiers, args.jobs, engine), **sources}
     summary = {}
     for source, texts in sources.items():
         started = time.monotonic()

@@ -257,7 +257,3 @@ def classify(
         page_types=kinds,
     )
 
-
-def application_pages(result: Classification) -> list[int]:
-    """Page numbers typed as the application form (1-based), for the dossier view."""
-    return [n for n, kind in enumerate(result.page_types, start=1) if kind == APPLICATION]
