@@ -59,7 +59,7 @@ class SignatureAppearance:
 
     def lines(self) -> list[str]:
         head = [line for line in (self.title, self.agency) if line]
-        gap = [""] * 4 if (self.signature_image or self.seal_image) else [""]
+        gap = [""] * 5 if (self.signature_image or self.seal_image) else [""]
         return [*head, *gap, self.name, "%(time)s"]
 
 
@@ -87,7 +87,7 @@ def default_box(appearance: Appearance, page_width: float, page_height: float) -
         return (int(page_width - margin - width), int(page_height - margin - height),
                 int(page_width - margin), int(page_height - margin))
     images = appearance.signature_image or appearance.seal_image
-    width, height = 230, (150 if images else 80)
+    width, height = 230, (4 + 10 * 13 + 4 if images else 80)
     return (int(page_width - margin - width), margin + 20, int(page_width - margin), margin + 20 + height)
 
 
@@ -109,26 +109,36 @@ def compose_images(signature: Path | None, seal: Path | None) -> Image.Image | N
     return canvas
 
 
-def stamp_style(appearance: Appearance, font: StampFont) -> TextStampStyle:
-    """A pyHanko stamp style for `appearance`; the time is filled in per document as `%(time)s`."""
-    text_style = TextBoxStyle(font=font, font_size=font.size, leading=font.size + 3)
-    centred = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
-                                  margins=Margins(4, 4, 4, 4), inner_content_scaling=InnerScaling.SHRINK_TO_FIT)
+def stamp_style(appearance: Appearance, font: StampFont, box_height: float) -> TextStampStyle:
+    """A pyHanko stamp style for `appearance` in a box `box_height` points tall.
+
+    The time is filled in per document as `%(time)s`. With images, the text is centred and the
+    images fill exactly the blank lines between title and name, as ND 30/2020 places them.
+    """
+    line_height = font.size + 3
+    text_style = TextBoxStyle(font=font, font_size=font.size, leading=line_height)
+    lines = appearance.lines()
+    stamp_text = "\n".join(_escape(line) for line in lines)
     image = None
     if isinstance(appearance, SignatureAppearance):
         image = compose_images(appearance.signature_image, appearance.seal_image)
-    lines = appearance.lines()
     if image is None:
-        return TextStampStyle(stamp_text="\n".join(_escape(line) for line in lines), text_box_style=text_style,
-                              border_width=0, inner_content_layout=centred)
-    line_height = font.size + 3
-    above = (lines.index("") * line_height) + 8
-    below = 2 * line_height + 8
+        centred = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
+                                      margins=Margins(left=4, right=4, top=4, bottom=4),
+                                      inner_content_scaling=InnerScaling.SHRINK_TO_FIT)
+        return TextStampStyle(stamp_text=stamp_text, text_box_style=text_style, border_width=0,
+                              inner_content_layout=centred)
+    centred = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
+                                  inner_content_scaling=InnerScaling.NO_SCALING)
+    above_text = max(0.0, (box_height - len(lines) * line_height) / 2)
+    first_gap, gap_lines = lines.index(""), lines.count("")
+    image_top = above_text + first_gap * line_height + 2
+    image_bottom = above_text + (len(lines) - first_gap - gap_lines) * line_height + 2
     image_layout = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
-                                       margins=Margins(left=4, right=4, top=above, bottom=below),
+                                       margins=Margins(left=4, right=4, top=image_top, bottom=image_bottom),
                                        inner_content_scaling=InnerScaling.SHRINK_TO_FIT)
-    return TextStampStyle(stamp_text="\n".join(_escape(line) for line in lines), text_box_style=text_style,
-                          border_width=0, inner_content_layout=centred, background=PdfImage(image),
+    return TextStampStyle(stamp_text=stamp_text, text_box_style=text_style, border_width=0,
+                          inner_content_layout=centred, background=PdfImage(image),
                           background_layout=image_layout, background_opacity=1.0)
 
 

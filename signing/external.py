@@ -114,7 +114,7 @@ async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...],
         index, width, height = page_size(writer, appearance.page)
         box = appearance.box or default_box(appearance, width, height)
         spec = lock_spec(name, on_page=index, box=box) if lock else SigFieldSpec(name, on_page=index, box=box)
-        style = stamp_style(appearance, font or StampFont(NOTO_SANS))
+        style = stamp_style(appearance, font or StampFont(NOTO_SANS), box[3] - box[1])
     registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in chain])
     signer = ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert)))
     meta = PdfSignatureMetadata(field_name=name, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,

@@ -118,7 +118,7 @@ class SigningSession:
         self._font_path = font
         self._font_size = font_size
         self._font: StampFont | None = None
-        self._styles: dict[Appearance, TextStampStyle] = {}
+        self._styles: dict[tuple[Appearance, float], TextStampStyle] = {}
 
     @property
     def identity(self) -> SignerIdentity:
@@ -188,7 +188,7 @@ class SigningSession:
             index, width, height = page_size(writer, appearance.page)
             box = appearance.box or default_box(appearance, width, height)
             spec = lock_spec(name, on_page=index, box=box) if lock else SigFieldSpec(name, on_page=index, box=box)
-            style = self._style(appearance)
+            style = self._style(appearance, box[3] - box[1])
         elif lock:
             spec = lock_spec(name)
         wants_lt = level.rank >= Level.B_LT.rank
@@ -210,12 +210,13 @@ class SigningSession:
         return SignedPdf(pdf=output.getvalue(), field_name=name, level=level, signed_at=signed_at,
                          signer=self.identity, notes=self._notes)
 
-    def _style(self, appearance: Appearance) -> TextStampStyle:
+    def _style(self, appearance: Appearance, box_height: float) -> TextStampStyle:
         if self._font is None:
             self._font = StampFont(self._font_path, self._font_size)
-        if appearance not in self._styles:
-            self._styles[appearance] = stamp_style(appearance, self._font)
-        return self._styles[appearance]
+        key = (appearance, box_height)
+        if key not in self._styles:
+            self._styles[key] = stamp_style(appearance, self._font, box_height)
+        return self._styles[key]
 
     def close(self) -> None:
         for context in self._contexts:

@@ -1,0 +1,79 @@
+"""Verification of results that were tampered with, or that are no usable PDF at all."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pikepdf
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from signing import UnreadablePdf, verify
+from tests.signing.conftest import p12_session, signed_by
+from tests.signing.testpki import LivePki
+
+
+@pytest.fixture(scope="module")
+def signed(pki: LivePki, result_pdf: bytes) -> bytes:
+    return signed_by(pki, "official", result_pdf)
+
+
+def test_changed_byte_breaks_the_signature(pki: LivePki, signed: bytes) -> None:
+    at = len(signed) // 3  # inside the scanned page image, well within the signed range
+    tampered = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1:]
+    report = verify(tampered, [pki.root_pem])
+    assert not report.ok
+    assert not report.signatures[0].intact
+
+
+def test_appended_bytes_are_flagged(pki: LivePki, signed: bytes) -> None:
+    report = verify(signed + b"\n% added later: chuyen khoan vao tai khoan 123\n", [pki.root_pem])
+    assert not report.ok
+    assert report.trailing_bytes > 0
+    assert report.signatures[0].intact  # the signed bytes themselves are untouched
+
+
+def test_annotation_added_after_signing_is_flagged(pki: LivePki, signed: bytes) -> None:
+    writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
+    page = writer.find_page_for_modification(0)[0].get_object()
+    note = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 80)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("ĐÃ DUYỆT"),
+        generic.NameObject("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+    }))
+    annots = page.get("/Annots", generic.ArrayObject())
+    annots.append(note)
+    page[generic.NameObject("/Annots")] = annots
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    report = verify(out.getvalue(), [pki.root_pem])
+    assert not report.ok
+    assert report.signatures[0].intact and report.signatures[0].valid
+    assert report.signatures[0].modification_level not in ("none", "lta_updates")
+    assert any("added after the last signature" in p for p in report.problems)
+
+
+def test_unsigned_pdf_is_not_ok(pki: LivePki, result_pdf: bytes) -> None:
+    report = verify(result_pdf, [pki.root_pem])
+    assert not report.ok and report.problems == ("the file has no signature",)
+
+
+def _encrypted(pdf: bytes) -> bytes:
+    out = BytesIO()
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        doc.save(out, encryption=pikepdf.Encryption(owner="chu", user="nguoi-dung"))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["empty", "not a pdf", "truncated", "encrypted"])
+def test_unusable_files_raise_a_clear_error(pki: LivePki, result_pdf: bytes, kind: str) -> None:
+    data = {"empty": b"", "not a pdf": b"PK\x03\x04 a zip renamed to .pdf", "truncated": result_pdf[:200],
+            "encrypted": _encrypted(result_pdf)}[kind]
+    with pytest.raises(UnreadablePdf):
+        verify(data, [pki.root_pem])
+    with p12_session(pki, "official") as session, pytest.raises(UnreadablePdf):
+        session.sign(data)
