@@ -1,0 +1,51 @@
+"""External signing: prepared here, signed by a token in another process, finished here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from signing import PreparedSignature, SignatureAppearance, SigningProblem, finish, prepare, verify
+from tests.signing.testpki import SOFTHSM, TOKEN_PIN, LivePki
+
+# What a desktop signing agent does on the official's PC: log in to the token and sign the bytes.
+AGENT = f"""
+import sys, pkcs11
+from pkcs11 import Mechanism, ObjectClass
+token = pkcs11.lib({str(SOFTHSM)!r}).get_token(token_label=sys.argv[1])
+pin = sys.stdin.buffer.readline().strip().decode()
+with token.open(user_pin=pin) as session:
+    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY)
+    sys.stdout.buffer.write(key.sign(sys.stdin.buffer.read(), mechanism=Mechanism.SHA256_RSA_PKCS))
+"""
+
+
+def _agent_signs(token: str, data: bytes, env: dict[str, str]) -> bytes:
+    done = subprocess.run([sys.executable, "-c", AGENT, token], input=TOKEN_PIN.encode() + b"\n" + data,
+                          capture_output=True, env={**os.environ, **env}, check=True, timeout=60)
+    return done.stdout
+
+
+def _prepared(pki: LivePki, pdf: bytes) -> PreparedSignature:
+    state = prepare(pdf, pki.cert("official"), chain=(pki.cert("interm").dump(),),
+                    appearance=SignatureAppearance(name="Nguyễn Văn An", title="CHỦ TỊCH"))
+    return PreparedSignature.from_json(state.to_json())  # as if stored between the two halves
+
+
+def test_token_in_another_process_signs_the_prepared_bytes(pki: LivePki, tokens, result_pdf: bytes) -> None:
+    state = _prepared(pki, result_pdf)
+    signature = _agent_signs("official", state.data_to_sign, tokens)
+    signed = finish(state, signature, tsa_url=pki.tsa_url)
+    report = verify(signed, [pki.root_pem])
+    assert report.ok, report.problems
+    assert report.signatures[0].signer == "Nguyễn Văn An" and report.signatures[0].timestamp_ok
+
+
+def test_signature_from_the_wrong_key_is_refused(pki: LivePki, tokens, result_pdf: bytes) -> None:
+    state = _prepared(pki, result_pdf)
+    signature = _agent_signs("seal", state.data_to_sign, tokens)  # the clerk's token, not the official's
+    with pytest.raises(SigningProblem, match="does not match"):
+        finish(state, signature, tsa_url=pki.tsa_url)
