@@ -1,0 +1,165 @@
+"""Reading one page: prepare the image, run Tesseract once, and report text, words and doubts.
+
+The recipe, each step there because the benchmark showed it pays (bench/ocr.py):
+1. trust an existing PDF text layer when it is real Unicode text, and stop there;
+2. flatten the paper and separate ink (binarize.py);
+3. find which way is up and the skew (orient.py), turn and level the page;
+4. erase dotted leaders and ruling lines (clean.py), call the page blank if no letters remain;
+5. one Tesseract run (one thread) giving text, word boxes and the invisible text layer.
+
+`recognize_page` takes and returns plain picklable values, so callers run it in worker processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.binarize import flatten_background, ink_mask
+from ocr.clean import ink_stats, letter_centres, letters_only, non_text_mask
+from ocr.deskew import rotate
+from ocr.layer import text_layer_problem
+from ocr.orient import orientation_and_skew, turn
+from ocr.pages import PageImage
+from ocr.quality import is_blank, rescan_reason
+from ocr.tesseract import TsvWord, run_tesseract
+from ocr.text import normalize_text
+
+
+@dataclass(frozen=True)
+class Word:
+    """A recognized word and its box, in pixels of the upright, levelled page at `PageResult.dpi`."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What OCR made of one page. `rotation` then `skew` turn the page image upright and level."""
+
+    number: int
+    text: str
+    confidence: float
+    rotation: int
+    skew: float
+    blank: bool
+    words: tuple[Word, ...]
+    width: int
+    height: int
+    dpi: float
+    seconds: float
+    source: str = "ocr"  # "ocr", or "text_layer" when the PDF's own text was kept
+    rescan_reason: str | None = None
+    text_pdf: bytes = b""  # Tesseract's invisible text layer for this page (a one-page PDF)
+    prepare_seconds: float = 0.0
+    text_layer_issue: str | None = None  # why an existing text layer was not kept
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """Knobs of the recipe; every default is the measured best on scanned one-stop dossiers."""
+
+    lang: str = "vie"
+    psm: int = 3  # Tesseract page segmentation: 3 = automatic layout
+    orient: bool = True  # turn sideways and upside-down pages upright
+    osd_fallback: bool = True  # ask Tesseract's OSD when the cheap orientation test is unsure
+    deskew: bool = True
+    remove_leaders: bool = True  # dotted leader lines on forms
+    remove_rules: bool = True  # ruling lines and table borders
+    binary_for_ocr: bool = False  # give Tesseract the cleaned binary page instead of the flattened grey
+    min_ocr_dpi: float = 0.0  # upscale pages scanned below this resolution before OCR (0 = never)
+    text_pdf: bool = True  # also produce the invisible text layer for the searchable PDF
+    timeout: float = 300.0  # seconds Tesseract may spend on one page
+
+
+def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageResult:
+    """OCR one page (or keep its text layer), with one Tesseract thread."""
+    started = time.perf_counter()
+    cv2.setNumThreads(1)  # one core per page, like Tesseract: the caller spreads pages over cores
+    grey = _read_grey(page)
+    height, width = grey.shape
+    issue = text_layer_problem(page.text_layer) if page.text_layer is not None else None
+    if page.text_layer is not None and issue is None:
+        text = normalize_text(page.text_layer)
+        return PageResult(number=page.number, text=text, confidence=100.0, rotation=0, skew=0.0, blank=not text,
+                          words=(), width=width, height=height, dpi=page.dpi,
+                          seconds=time.perf_counter() - started, source="text_layer")
+
+    flat = flatten_background(grey, page.dpi)
+    ink = ink_mask(flat)
+    stats = ink_stats(ink, page.dpi)
+    rotation, skew = 0, 0.0
+    if options.orient or options.deskew:
+        rotation, skew = orientation_and_skew(letters_only(stats, page.dpi), letter_centres(stats, page.dpi),
+                                              flat, page.dpi,
+                                              use_osd=options.osd_fallback)
+        rotation = rotation if options.orient else 0
+        skew = skew if options.deskew else 0.0
+    if rotation or skew:
+        flat = rotate(turn(flat, rotation), skew)
+        grey = rotate(turn(grey, rotation), skew)
+        ink = ink_mask(flat)
+        stats = ink_stats(ink, page.dpi)
+    erase = non_text_mask(ink, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules)
+    reason = rescan_reason(grey, ink, stats, page.dpi)
+    prepared_at = time.perf_counter()
+    height, width = flat.shape
+    if is_blank(stats, erase, page.dpi):
+        return PageResult(number=page.number, text="", confidence=0.0, rotation=rotation, skew=skew, blank=True,
+                          words=(), width=width, height=height, dpi=page.dpi,
+                          seconds=time.perf_counter() - started, rescan_reason=None,
+                          prepare_seconds=prepared_at - started, text_layer_issue=issue)
+
+    image = _ocr_image(flat, ink, erase, binary=options.binary_for_ocr)
+    scale = options.min_ocr_dpi / page.dpi if options.min_ocr_dpi > page.dpi else 1.0
+    if scale > 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    out = run_tesseract(image, page.dpi * scale, options.lang, options.psm, want_pdf=options.text_pdf,
+                        timeout=options.timeout)
+    words = tuple(_word(w, scale) for w in out.words)
+    confidences = [w.confidence for w in words if w.confidence >= 0]
+    return PageResult(
+        number=page.number, text=normalize_text(out.text),
+        confidence=float(np.mean(confidences)) if confidences else 0.0,
+        rotation=rotation, skew=skew, blank=False, words=words, width=width, height=height, dpi=page.dpi,
+        seconds=time.perf_counter() - started, rescan_reason=reason, text_pdf=out.text_pdf,
+        prepare_seconds=prepared_at - started, text_layer_issue=issue)
+
+
+def recognize_pages(pages: Sequence[PageImage], options: OcrOptions = OcrOptions(),
+                    executor: Executor | None = None) -> list[PageResult]:
+    """Every page through `recognize_page`, on the caller's executor (None: here), in page order."""
+    if executor is None:
+        return [recognize_page(page, options) for page in pages]
+    return list(executor.map(recognize_page, pages, [options] * len(pages)))
+
+
+def _read_grey(page: PageImage) -> np.ndarray:
+    grey = cv2.imread(str(page.path), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise ValueError(f"cannot read page image {page.path}")
+    return grey
+
+
+def _ocr_image(flat: np.ndarray, ink: np.ndarray, erase: np.ndarray, binary: bool) -> np.ndarray:
+    """What Tesseract sees: the page without leaders and rules, as flattened grey or as black on white."""
+    if binary:
+        return np.where((ink > 0) & (erase == 0), np.uint8(0), np.uint8(255))
+    cleaned = flat.copy()
+    cleaned[erase > 0] = 255
+    return cleaned
+
+
+def _word(word: TsvWord, scale: float) -> Word:
+    return Word(text=normalize_text(word.text), left=round(word.left / scale), top=round(word.top / scale),
+                width=round(word.width / scale), height=round(word.height / scale), confidence=word.confidence)
