@@ -131,7 +131,7 @@ def _record(path: str, result: Classification) -> dict[str, object]:
 
 
 def classify_command(
-    paths: list[Path] = typer.Argument(..., help="Dossiers: files (PDF, TIFF, image, .txt) or folders of pages."),
+    paths: list[str] = typer.Argument(..., help="Dossiers: files (PDF, TIFF, image, .txt) or folders of pages."),
     model_file: Path | None = typer.Option(None, "--model", exists=True, dir_okay=False,
                                            help="A trained model file (TrainedModel.to_bytes)."),
     threshold: float | None = typer.Option(None, "--threshold", help="Review below this confidence "
@@ -146,8 +146,8 @@ def classify_command(
     table = Table("path", "procedure", "confidence", "review", "top 3")
     failures = 0
     with ProcessPoolExecutor(settings.jobs) as executor:
-        for path in paths:
-            shown = str(path)
+        for shown in paths:  # printed exactly as given: scorers match it against their manifest
+            path = Path(shown)
             try:
                 if not path.exists():
                     raise FileNotFoundError(f"no such file or folder: {path}")
