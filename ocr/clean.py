@@ -10,6 +10,7 @@ runs of ink far longer than any letter stroke. Only those pixels are erased; let
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -28,7 +29,7 @@ class InkStats:
 
 
 def ink_stats(ink: np.ndarray, dpi: float) -> InkStats:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     widths = stats[1:, cv2.CC_STAT_WIDTH]
     letters = heights[(heights >= dpi / 30) & (heights <= dpi / 4) & (widths <= dpi / 3)]  # not dots or marks
@@ -81,7 +82,7 @@ def leader_dots(ink: InkStats) -> np.ndarray:
         by_band.setdefault(int(cy[i] // tolerance), []).append(int(i))
     for band, members in by_band.items():
         neighbours = sorted(members + by_band.get(band + 1, []), key=lambda i: cx[i])
-        for a, b in zip(neighbours, neighbours[1:], strict=False):
+        for a, b in itertools.pairwise(neighbours):
             if 0 < cx[b] - cx[a] <= max_pitch and abs(cy[b] - cy[a]) <= tolerance:
                 parent[find(a)] = find(b)
     roots = np.array([find(i) for i in range(len(dots))])

@@ -8,6 +8,7 @@ there but no search finds it. `legacy_encoding` recognizes both; `normalize_text
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -62,7 +63,7 @@ def legacy_encoding(text: str) -> str | None:
         return None
     marks = after_vowel = 0
     for word in legacy:
-        for before, char in zip(word, word[1:], strict=False):
+        for before, char in itertools.pairwise(word):
             if char in _LEGACY_CHARS or char in _VNI_MARKS:
                 marks += 1
                 after_vowel += before in _VNI_VOWELS
