@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 import pkcs11
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
@@ -118,6 +119,7 @@ class SigningSession:
         self._font_path = font
         self._font_size = font_size
         self._font: StampFont | None = None
+        self._reserve: int | None = None
         self._styles: dict[tuple[Appearance, float], TextStampStyle] = {}
 
     @property
@@ -200,13 +202,16 @@ class SigningSession:
                                new_field_spec=spec)
         output = BytesIO()
         try:
-            await pdf_signer.async_sign_pdf(writer, output=output, appearance_text_params={"time": signed_at})
+            await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=self._reserve,
+                                            appearance_text_params={"time": signed_at})
         except TimestampRequestError as exc:
             raise TimestampUnavailable(f"the timestamp authority did not answer: {exc}") from exc
         except pkcs11.PKCS11Error as exc:
             raise TokenNotFound(f"the token stopped answering: {type(exc).__name__}") from exc
         except SigningError as exc:
             raise SigningProblem(f"pyHanko refused to sign: {exc}") from exc
+        if self._reserve is None:
+            self._reserve = _reserved_size(output.getvalue(), name)
         return SignedPdf(pdf=output.getvalue(), field_name=name, level=level, signed_at=signed_at,
                          signer=self.identity, notes=self._notes)
 
@@ -230,3 +235,15 @@ class SigningSession:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _reserved_size(pdf: bytes, field_name: str) -> int:
+    """How much room (in hex digits) pyHanko reserved for the signature `field_name` in `pdf`.
+
+    pyHanko sizes that room by signing a dummy document and asking the TSA for a dummy token, for
+    every document. Within a batch the signer, chain and TSA are the same, so the first
+    document's estimate is reused for the rest.
+    """
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    (sig,) = [s for s in reader.embedded_signatures if s.field_name == field_name]
+    return 2 * len(sig.sig_object.raw_get("/Contents").original_bytes)
