@@ -1,0 +1,85 @@
+"""`sohoa ocr`: OCR files or folders once, writing one text file per page (the scorers' contract).
+
+Page NNN of `scan-0007.pdf` (or of the folder `scan-0007/`) goes to `DIR/scan-0007.pNNN.txt`,
+UTF-8 NFC, NNN from 001. Benchmarks and outside scorers read exactly that, so it never changes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ocr.pages import PageImage, split_pages
+from ocr.pdf import PdfMetadata, write_searchable_pdf
+from ocr.recognize import OcrOptions, PageResult, recognize_page
+from sohoa.cli.output import JsonOption, console, fail, print_json
+from sohoa.settings import load_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ocr")(ocr_command)
+
+
+def ocr_command(
+    paths: list[Path] = typer.Argument(..., help="Files (PDF, TIFF, JPEG, PNG) or folders of page images; "
+                                       "each is one dossier."),
+    text_dir: Path = typer.Option(..., "--text-dir", help="Where to write <stem>.pNNN.txt, one per page."),
+    pdf_dir: Path | None = typer.Option(None, "--pdf", help="Also write the searchable PDF/A copy <stem>.pdf here."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", help="OCR processes (default: SOHOA_OCR_JOBS, "
+                                    "or one per core)."),
+    dpi: int | None = typer.Option(None, "--dpi", help="Resolution to rasterize PDF pages at (default: "
+                                   "SOHOA_OCR_DPI)."),
+    lang: str | None = typer.Option(None, "--lang", help="Tesseract language(s) (default: SOHOA_OCR_LANG)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """OCR scanned dossiers in Vietnamese and write each page's text to --text-dir.
+
+    Pages are turned upright, levelled and freed of dotted leaders and table rules before OCR.
+    """
+    settings = load_settings()
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"not found: {', '.join(missing)}", hint="give existing files or folders")
+    options = OcrOptions(lang=lang or settings.ocr_lang, text_pdf=pdf_dir is not None)
+    workers = jobs or settings.jobs
+    text_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, ProcessPoolExecutor(workers) as executor:
+        for index, path in enumerate(paths):
+            stem = path.name if path.is_dir() else path.stem
+            try:
+                pages = split_pages([path], Path(tmp) / f"{index:04d}", dpi=dpi or settings.ocr_dpi)
+            except Exception as error:  # a broken file is reported and skipped, the rest goes on
+                fail(f"cannot read {path}: {error}", hint="is it a PDF, TIFF, JPEG or PNG?")
+            results = _recognize(pages, options, executor, stem, as_json)
+            for result in results:
+                (text_dir / f"{stem}.p{result.number:03d}.txt").write_text(result.text + "\n", encoding="utf-8")
+            if pdf_dir is not None:
+                write_searchable_pdf(pages, results, pdf_dir / f"{stem}.pdf", PdfMetadata(title=stem),
+                                     archive_dpi=settings.archive_dpi)
+    if not as_json:
+        console.print(f"[green]done:[/] texts in {text_dir}" + (f", PDFs in {pdf_dir}" if pdf_dir else ""))
+
+
+def _recognize(pages: list[PageImage], options: OcrOptions, executor: Executor, stem: str,
+               as_json: bool) -> list[PageResult]:
+    """All pages of one dossier, with a progress bar for people or a JSON line per page for scripts."""
+    futures = {executor.submit(recognize_page, page, options): page for page in pages}
+    results: list[PageResult] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=as_json, transient=False) as progress:
+        task = progress.add_task(stem, total=len(pages))
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            progress.advance(task)
+            if as_json:
+                print_json({"file": stem, "page": result.number, "confidence": round(result.confidence, 1),
+                            "rotation": result.rotation, "skew": result.skew, "blank": result.blank,
+                            "source": result.source, "rescan_reason": result.rescan_reason,
+                            "seconds": round(result.seconds, 3), "prepare_seconds": round(result.prepare_seconds, 3),
+                            "characters": len(result.text)})
+    return sorted(results, key=lambda r: r.number)
