@@ -90,9 +90,9 @@ def run_ocrmypdf(dossiers: dict[str, list[PageImage]], jobs: int, out: Path, wor
     started = time.perf_counter()
     for stem, source in inputs.items():
         sidecar = work / f"{stem}.txt"
-        subprocess.run([sys.executable, "-m", "ocrmypdf", "-l", "vie", "--deskew", "--rotate-pages", "-j", str(jobs),
-                        "--output-type", "pdf", "--sidecar", str(sidecar), "-q", str(source), str(work / f"{stem}.pdf")],
-                       env=env, check=True, capture_output=True)
+        command = [sys.executable, "-m", "ocrmypdf", "-l", "vie", "--deskew", "--rotate-pages", "-j", str(jobs),
+                   "--output-type", "pdf", "--sidecar", str(sidecar), "-q", str(source), str(work / f"{stem}.pdf")]
+        subprocess.run(command, env=env, check=True, capture_output=True)
         for number, text in enumerate(sidecar.read_text(encoding="utf-8").split("\f")[:len(dossiers[stem])], 1):
             (out / f"{stem}.p{number:03d}.txt").write_text(text, encoding="utf-8")
     return {"wall": time.perf_counter() - started}
@@ -158,7 +158,7 @@ def main() -> None:
 
 def _report(runs: dict, pages: int, as_json: bool) -> None:
     base = runs["sohoa"]["pages_per_minute"]
-    for name, info in runs.items():
+    for info in runs.values():
         info["sohoa_speed_ratio"] = base / info["pages_per_minute"]
     if as_json:
         print(json.dumps(runs, indent=2))
