@@ -22,7 +22,7 @@ from signing.external import PreparedSignature, finish, prepare
 from signing.pades import Level, SignedPdf, SigningSession
 from signing.routing import Step, StepState, UnassignedRole, check_turn, is_complete, may_sign, plan_steps
 from signing.signers import DEFAULT_PKCS11_MODULE, OpenToken, SignerIdentity, load_p12, open_token
-from signing.verify import SignatureReport, VerificationReport, verify
+from signing.verify import SignatureReport, VerificationReport, async_verify, verify
 
 __all__ = [
     "DEFAULT_PKCS11_MODULE",
@@ -46,6 +46,7 @@ __all__ = [
     "UnreadablePdf",
     "VerificationReport",
     "WrongPin",
+    "async_verify",
     "check_turn",
     "finish",
     "is_complete",

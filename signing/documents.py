@@ -12,8 +12,9 @@ from io import BytesIO
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import MDPPerm
 
-from signing.errors import UnreadablePdf
+from signing.errors import SigningProblem, UnreadablePdf
 
 
 def read_pdf(data: bytes) -> PdfFileReader:
@@ -35,12 +36,21 @@ def read_pdf(data: bytes) -> PdfFileReader:
 
 
 def open_for_update(data: bytes) -> IncrementalPdfFileWriter:
-    """A writer that appends a revision to `data`, keeping earlier signatures intact."""
+    """A writer that appends a revision to `data`, keeping earlier signatures intact.
+
+    Refuses a document an earlier signer locked (the agency seal, last in the chain): a further
+    signature would silently invalidate the lock and with it the seal.
+    """
     read_pdf(data)
     try:
-        return IncrementalPdfFileWriter(BytesIO(data), strict=False)
+        writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     except (PdfError, ValueError, KeyError) as exc:
         raise UnreadablePdf(f"corrupt PDF: {exc}") from exc
+    for sig in writer.prev.embedded_signatures:
+        if sig.docmdp_level is MDPPerm.NO_CHANGES:
+            raise SigningProblem(f"the document is locked by signature {sig.field_name}: it accepts no more "
+                                 "signatures")
+    return writer
 
 
 def page_size(writer: IncrementalPdfFileWriter, page: int) -> tuple[int, float, float]:

@@ -202,8 +202,15 @@ class SigningSession:
                                new_field_spec=spec)
         output = BytesIO()
         try:
-            await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=self._reserve,
-                                            appearance_text_params={"time": signed_at})
+            try:
+                await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=self._reserve,
+                                                appearance_text_params={"time": signed_at})
+            except SigningError:
+                if self._reserve is None:
+                    raise
+                # The reused size estimate was too small (a larger TSA token): estimate afresh.
+                self._reserve = None
+                return await self._sign(pdf, appearance, lock, field_name, level)
         except TimestampRequestError as exc:
             raise TimestampUnavailable(f"the timestamp authority did not answer: {exc}") from exc
         except pkcs11.PKCS11Error as exc:

@@ -81,11 +81,13 @@ def verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_f
     With `allow_fetching`, revocation status is asked of the CA's OCSP responder or CRL when the
     file does not embed it (PAdES B-LT/B-LTA files do, and verify offline).
     """
+    return asyncio.run(async_verify(pdf, trust_roots, allow_fetching=allow_fetching))
+
+
+async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_fetching: bool = True
+                       ) -> VerificationReport:
+    """`verify` for callers already inside an event loop (the web API)."""
     roots = collect_roots(trust_roots)
-    return asyncio.run(_verify(pdf, roots, allow_fetching))
-
-
-async def _verify(pdf: bytes, roots: list, allow_fetching: bool) -> VerificationReport:
     reader = read_pdf(pdf)
     context = validation_context(roots, allow_fetching=allow_fetching)
     try:

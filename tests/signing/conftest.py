@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from io import BytesIO
 
 import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing import SignatureAppearance, SigningSession, load_p12
 from tests.conftest import BIRTH_FORM, save_scan
@@ -53,3 +56,23 @@ def p12_session(pki: LivePki, label: str, **kwargs) -> SigningSession:
 def signed_by(pki: LivePki, label: str, pdf: bytes, **kwargs) -> bytes:
     with p12_session(pki, label) as session:
         return session.sign(pdf, **kwargs).pdf
+
+
+def add_annotation(pdf: bytes) -> bytes:
+    """`pdf` with a note "ĐÃ DUYỆT" added on page 1 in a new revision, as an editor would save it."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    page = writer.find_page_for_modification(0)[0].get_object()
+    note = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 80)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("ĐÃ DUYỆT"),
+        generic.NameObject("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+    }))
+    annots = page.get("/Annots", generic.ArrayObject())
+    annots.append(note)
+    page[generic.NameObject("/Annots")] = annots
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

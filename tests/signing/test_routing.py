@@ -6,6 +6,7 @@ import pytest
 
 from signing import (
     SignatureAppearance,
+    SigningProblem,
     StepNotReady,
     StepState,
     UnassignedRole,
@@ -15,7 +16,7 @@ from signing import (
     plan_steps,
     verify,
 )
-from tests.signing.conftest import p12_session
+from tests.signing.conftest import add_annotation, p12_session
 from tests.signing.testpki import LivePki
 
 ROLES = ["lanh_dao_ubnd_xa", "van_thu"]  # procedures.yaml: Đăng ký khai sinh
@@ -71,9 +72,9 @@ def test_official_then_seal_in_order(pki: LivePki, result_pdf: bytes, official_s
     states[1] = StepState.verified
     assert is_complete(states)
 
-    # The seal locked the document: a further signature breaks the lock.
-    with p12_session(pki, "official") as session:
-        after = session.sign(pdf).pdf
-    report = verify(after, [pki.root_pem])
+    # The seal locked the document: no further signature, and a later edit breaks the lock.
+    with p12_session(pki, "official") as session, pytest.raises(SigningProblem, match="locked"):
+        session.sign(pdf)
+    report = verify(add_annotation(pdf), [pki.root_pem])
     assert not report.ok
     assert report.signatures[1].docmdp_ok is False

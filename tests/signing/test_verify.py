@@ -6,11 +6,9 @@ from io import BytesIO
 
 import pikepdf
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing import UnreadablePdf, verify
-from tests.signing.conftest import p12_session, signed_by
+from tests.signing.conftest import add_annotation, p12_session, signed_by
 from tests.signing.testpki import LivePki
 
 
@@ -35,22 +33,7 @@ def test_appended_bytes_are_flagged(pki: LivePki, signed: bytes) -> None:
 
 
 def test_annotation_added_after_signing_is_flagged(pki: LivePki, signed: bytes) -> None:
-    writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
-    page = writer.find_page_for_modification(0)[0].get_object()
-    note = writer.add_object(generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Annot"),
-        generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (50, 50, 300, 80)]),
-        generic.NameObject("/Contents"): generic.TextStringObject("ĐÃ DUYỆT"),
-        generic.NameObject("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
-    }))
-    annots = page.get("/Annots", generic.ArrayObject())
-    annots.append(note)
-    page[generic.NameObject("/Annots")] = annots
-    writer.update_container(page)
-    out = BytesIO()
-    writer.write(out)
-    report = verify(out.getvalue(), [pki.root_pem])
+    report = verify(add_annotation(signed), [pki.root_pem])
     assert not report.ok
     assert report.signatures[0].intact and report.signatures[0].valid
     assert report.signatures[0].modification_level not in ("none", "lta_updates")
