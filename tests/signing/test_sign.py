@@ -18,7 +18,7 @@ from signing import (
     verify,
 )
 from tests.signing.conftest import p12_session, signed_by
-from tests.signing.testpki import P12_PASSPHRASE, TOKEN_PIN, LivePki
+from tests.signing.testpki import P12_PASSPHRASE, TOKEN_PIN, LivePki, running_pki
 
 
 def test_token_signs_a_batch_with_one_login(pki: LivePki, tokens, result_pdf: bytes, official_stamp) -> None:
@@ -108,3 +108,14 @@ def test_b_t_without_a_tsa_is_a_configuration_error(pki: LivePki) -> None:
 
     with pytest.raises(SigningProblem, match="timestamp authority"):
         SigningSession(load_p12(pki.p12("official"), P12_PASSPHRASE), level=Level.B_T, tsa_url=None)
+
+
+@pytest.mark.slow
+def test_b_lt_falls_back_to_b_t_when_the_ca_does_not_answer(pki: LivePki, result_pdf: bytes, tmp_path) -> None:
+    with running_pki(tmp_path / "offline") as offline:
+        pass  # its server is stopped now: the certificates' OCSP and CRL URLs no longer answer
+    signer = load_p12(offline.p12("official"), P12_PASSPHRASE)
+    with SigningSession(signer, level=Level.B_LT, tsa_url=pki.tsa_url, trust_roots=[offline.root_pem]) as session:
+        signed = session.sign(result_pdf)
+    assert signed.level is Level.B_T and "did not answer" in signed.notes[0]
+    assert "/DSS" not in PdfFileReader(BytesIO(signed.pdf), strict=False).root
