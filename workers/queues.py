@@ -37,9 +37,9 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 
 from sohoa.settings import Settings, load_settings
-from storage.register import DIGITIZING, FAILED, RECEIVED
+from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
 from workers import metrics
-from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, run_pipeline, run_step
+from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, run_step
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, f
     step = pending_step(dossier_id, services)
     dossier = services.register.get(dossier_id)
     if step is None:
-        if dossier is None or dossier.state not in RESUMABLE:
+        if dossier is None or dossier.state not in RESUMABLE or services.register.events(
+                dossier_id, action="digitized", limit=1):
             return False  # finished already: a re-drop must not run it again
         step = STEPS[-1]  # every step done but the state not set: the last job finalizes it
     return enqueue(connection, dossier_id, step.name, pages=dossier.page_count if dossier else None,
@@ -189,6 +190,10 @@ def run_stage(dossier_id: int, stage: str) -> str:
     if dossier.state == RECEIVED:
         register.update(dossier_id, state=DIGITIZING)
     step = step_named(stage)
+    row = register.step(dossier_id, stage)
+    if (row is not None and row.state == "done" and next_step(stage) is None
+            and register.events(dossier_id, action="digitized", limit=1)):
+        return dossier.state  # a re-run of a finished dossier's last job (its worker or Redis died late)
     job = Job(services=services, executor=page_pool(services.settings))
     with lease(connection, jid):
         started = time.perf_counter()
@@ -204,13 +209,25 @@ def run_stage(dossier_id: int, stage: str) -> str:
         metrics.STEP_SECONDS.labels(stage).observe(time.perf_counter() - started)
         following = next_step(stage)
         if following is None:
-            final = run_pipeline(dossier_id, job)
+            final = finish(dossier_id, services)
             pages = (register.get(dossier_id) or dossier).page_count or 0
             metrics.DOSSIERS.labels(final).inc()
             metrics.PAGES.inc(pages)
             return final
     enqueue(connection, dossier_id, following.name, pages=dossier.page_count)
     return "next:" + following.name
+
+
+def finish(dossier_id: int, services: Services) -> str:
+    """After the last step: `digitized`, or `needs_review` when a step (classify) asked for it.
+
+    The same outcome and event as `run_pipeline`'s ending; done here because `run_pipeline` first
+    sets `digitizing`, which would hide a `needs_review` set by an earlier job.
+    """
+    dossier = services.register.get(dossier_id)
+    final = NEEDS_REVIEW if dossier and dossier.state == NEEDS_REVIEW else DIGITIZED
+    services.register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
+    return final
 
 
 # --- keeping the queues honest ---
@@ -247,7 +264,8 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
             if enqueue(connection, dossier_id, stage, force=True):
                 abandoned.append(jid)
     pending = []
-    for dossier_id in services.register.dossier_ids(states=RESUMABLE):
+    # needs_review too: classify may set it before index has run (its job lost with Redis down)
+    for dossier_id in services.register.dossier_ids(states=(*RESUMABLE, NEEDS_REVIEW)):
         if enqueue_pending(connection, dossier_id, services):
             pending.append(dossier_id)
     return SweepReport(abandoned, pending)
