@@ -45,7 +45,8 @@ class Word:
 
 @dataclass(frozen=True)
 class PageResult:
-    """What OCR made of one page. `rotation` then `skew` turn the page image upright and level."""
+    """What OCR made of one page: `rotation` (degrees clockwise) then `skew` (degrees counter-clockwise)
+    turn the page image upright and level; words are in that upright, levelled image."""
 
     number: int
     text: str

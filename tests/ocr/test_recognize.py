@@ -1,0 +1,77 @@
+"""OCR of our own renders: what a user cares about is the text, upright, with the form's values."""
+
+from pathlib import Path
+
+import pytest
+from rapidfuzz.distance import Levenshtein
+
+from ocr.pages import PageImage, split_pages
+from ocr.recognize import OcrOptions, recognize_page
+from tests.ocr.scans import DPI, PROSE, degrade, render, save
+
+FAST = OcrOptions(text_pdf=False)
+
+
+def cer(truth: str, got: str) -> float:
+    a, b = " ".join(truth.split()), " ".join(got.split())
+    return Levenshtein.distance(a, b) / len(a)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_rotated_pages_come_out_upright(tmp_path: Path, turned: int):
+    page = degrade(render(PROSE)).rotate(turned, expand=True, fillcolor=245)  # fed turned counter-clockwise
+    result = recognize_page(PageImage(save(page, tmp_path / "p.png"), 1, DPI), FAST)
+    assert result.rotation == turned
+    assert cer("\n".join(PROSE), result.text) < 0.05
+
+
+def test_skewed_form_name_field_is_read_right(tmp_path: Path):
+    lines = ["TỜ KHAI ĐĂNG KÝ KHAI SINH", "1. Họ, chữ đệm và tên: NGUYỄN THỊ KIM PHƯỢNG",
+             "2. Ngày, tháng, năm sinh: 13/02/1969", "3. Nơi cư trú: phường Võ Thị Sáu, Quận 3"]
+    page = degrade(render(lines, leaders=True), skew=1.4, seed=2)
+    result = recognize_page(PageImage(save(page, tmp_path / "form.jpg", quality=70), 1, DPI), FAST)
+    assert "Họ, chữ đệm và tên: NGUYỄN THỊ KIM PHƯỢNG" in result.text
+    assert abs(result.skew + 1.4) < 0.3  # turned 1.4° counter-clockwise, levelled by turning it back
+    assert "....." not in result.text  # the leaders were erased, not read as noise
+
+
+def test_blank_page_with_show_through_is_flagged(tmp_path: Path):
+    ghost = render(PROSE).point(lambda v: 245 - (245 - v) // 12).transpose(0)  # faint mirrored text
+    result = recognize_page(PageImage(save(degrade(ghost), tmp_path / "blank.png"), 1, DPI), FAST)
+    assert result.blank and result.text == ""
+
+
+def test_words_have_boxes_and_confidence(tmp_path: Path):
+    result = recognize_page(PageImage(save(degrade(render(PROSE)), tmp_path / "p.png"), 7, DPI))
+    assert result.number == 7 and not result.blank and result.source == "ocr"
+    assert result.confidence > 80 and result.rescan_reason is None
+    word = next(w for w in result.words if w.text == "CỘNG")
+    assert 90 <= word.left <= 110 and 90 <= word.top <= 115  # printed at (100, 100)
+    assert result.text_pdf.startswith(b"%PDF")
+
+
+def test_blurred_scan_gets_a_rescan_reason(tmp_path: Path):
+    page = degrade(render(PROSE), blur=3.0)
+    result = recognize_page(PageImage(save(page, tmp_path / "p.png"), 1, DPI), FAST)
+    assert result.rescan_reason == "blurred"
+
+
+@pytest.mark.slow
+def test_multipage_tiffs_and_jpeg_folders_are_split_in_order(tmp_path: Path):
+    first, second = render(PROSE[:3]), render(PROSE[3:])
+    g4 = tmp_path / "g4.tif"
+    first.convert("1").save(g4, save_all=True, append_images=[second.convert("1")], compression="group4",
+                            dpi=(DPI, DPI))
+    jpeg = tmp_path / "jpeg.tif"
+    first.save(jpeg, save_all=True, append_images=[second], compression="jpeg", dpi=(DPI, DPI))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    save(second, folder / "page-10.jpg")
+    save(first, folder / "page-2.jpg")
+    for source in (g4, jpeg, folder):
+        pages = split_pages([source], tmp_path / "work" / source.name)
+        assert [p.number for p in pages] == [1, 2]
+        texts = [recognize_page(p, FAST).text for p in pages]
+        assert cer("\n".join(PROSE[:3]), texts[0]) < 0.05, source.name
+        assert cer("\n".join(PROSE[3:]), texts[1]) < 0.05, source.name
