@@ -49,7 +49,7 @@ def _prepared_font_bytes(path: Path) -> bytes:
     if font["head"].unitsPerEm != PDF_UNITS_PER_EM:
         scale_upem(font, PDF_UNITS_PER_EM)
     options = subset.Options(layout_closure=False, notdef_outline=True, name_IDs=["*"])
-    options.drop_tables += ["DSIG"]
+    options.drop_tables += ["DSIG", "FFTM"]  # signature and FontForge timestamp: not needed in a PDF
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(text=stamp_characters())
     subsetter.subset(font)
