@@ -58,8 +58,18 @@ def _suggestions(result: Classification) -> list[dict[str, object]]:
     return [{"procedure": pid, "score": round(score, 3)} for pid, score in result.top3]
 
 
+def awaits_review(dossier: Dossier, threshold: float) -> bool:
+    """Whether a person must file the dossier: derived from what was stored, so a resumed run agrees."""
+    if dossier.procedure_source == "reviewer":
+        return False
+    return dossier.procedure_id is None or (dossier.procedure_confidence or 0.0) < threshold
+
+
 def classify_dossier(dossier_id: int, services: Services) -> Classification:
-    """Classify from the stored page texts; safe to run again (it overwrites its own outcome)."""
+    """Classify from the stored page texts; safe to run again (it overwrites its own outcome).
+
+    The dossier's state is left to the end of the pipeline (`awaits_review` decides it there).
+    """
     register = services.register
     dossier = register.get(dossier_id)
     assert dossier is not None
@@ -83,7 +93,6 @@ def classify_dossier(dossier_id: int, services: Services) -> Classification:
         fields={"applicant_name": fields.applicant_name, "personal_id": fields.personal_id,
                 "dates": [d.isoformat() for d in fields.dates]},
         due_at=due,
-        **({"state": NEEDS_REVIEW} if result.needs_review else {}),
         event=("classifier", "classified", {
             "procedure": result.procedure, "confidence": result.confidence, "needs_review": result.needs_review,
             "top3": _suggestions(result), "evidence": [e.to_dict() for e in result.evidence[:3]],

@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
-from workers.classify import classify_dossier
+from workers.classify import awaits_review, classify_dossier
 from workers.digitize import PageProgress, digitize
 from workers.index import index
 from workers.services import Services
@@ -79,7 +79,13 @@ def run_pipeline(dossier_id: int, job: Job) -> str:
             run_step(dossier_id, step, job)
     except StepFailed:
         return FAILED
-    dossier = register.get(dossier_id)
-    final = NEEDS_REVIEW if dossier and dossier.state == NEEDS_REVIEW else DIGITIZED
-    register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
+    return finish(dossier_id, job.services)
+
+
+def finish(dossier_id: int, services: Services) -> str:
+    """After the last step: `needs_review` when a person must file it, else `digitized`."""
+    dossier = services.register.get(dossier_id)
+    assert dossier is not None
+    final = NEEDS_REVIEW if awaits_review(dossier, services.settings.review_threshold) else DIGITIZED
+    services.register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
     return final

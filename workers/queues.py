@@ -37,9 +37,9 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 
 from sohoa.settings import Settings, load_settings
-from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
+from storage.register import DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
 from workers import metrics
-from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, run_step
+from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, finish, run_step
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -216,18 +216,6 @@ def run_stage(dossier_id: int, stage: str) -> str:
             return final
     enqueue(connection, dossier_id, following.name, pages=dossier.page_count)
     return "next:" + following.name
-
-
-def finish(dossier_id: int, services: Services) -> str:
-    """After the last step: `digitized`, or `needs_review` when a step (classify) asked for it.
-
-    The same outcome and event as `run_pipeline`'s ending; done here because `run_pipeline` first
-    sets `digitizing`, which would hide a `needs_review` set by an earlier job.
-    """
-    dossier = services.register.get(dossier_id)
-    final = NEEDS_REVIEW if dossier and dossier.state == NEEDS_REVIEW else DIGITIZED
-    services.register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
-    return final
 
 
 # --- keeping the queues honest ---

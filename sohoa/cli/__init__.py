@@ -11,12 +11,13 @@ import importlib
 import typer
 
 COMMAND_MODULES = [
-    "sohoa.cli.pipeline",  # run, watch, ingest, status, show, search, worker, retry
+    "sohoa.cli.pipeline",  # run, ingest, status, show, search
     "sohoa.cli.distributed",  # watch, worker, retry
     "sohoa.cli.ocr",  # ocr
-    "sohoa.cli.signing",  # verify, sign-file
-    "sohoa.cli.review",  # review, retrain
     "sohoa.cli.procedures",  # procedures import/list/show, classify
+    "sohoa.cli.review",  # review, retrain
+    "sohoa.cli.results",  # result add, signers assign/list, sign, return
+    "sohoa.cli.signing",  # verify, sign-file
 ]
 
 app = typer.Typer(

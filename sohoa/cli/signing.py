@@ -9,7 +9,8 @@ and are added by the register's owner on top of the same library calls.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import typer
@@ -107,22 +108,10 @@ def sign_file_command(
 ) -> None:
     """Sign plain PDF files as PAdES and verify each result before writing it."""
     settings = load_settings()
-    if (token is None) == (p12 is None):
-        fail("give exactly one of --token LABEL or --p12 FILE")
     if len(files) > 1 and out.suffix.lower() == ".pdf":
         fail("several files need --out to be a folder")
-    level = level or (Level.B_T if settings.tsa_url else Level.B_B)
-    secret = _read_secret(pin_fd, "PIN" if token else "Passphrase")
     try:
-        with ExitStack() as stack:
-            if token is not None:
-                signer = stack.enter_context(open_token(token, secret, module=settings.pkcs11_module,
-                                                        key_label=key_label)).signer
-            else:
-                signer = load_p12(p12, secret.encode() if secret else None)
-            del secret
-            session = stack.enter_context(SigningSession(signer, level=level, tsa_url=settings.tsa_url,
-                                                         trust_roots=list(settings.trust_roots)))
+        with open_session(token, p12, pin_fd, key_label=key_label, level=level) as session:
             who = session.identity
             appearance = None
             if copy:
@@ -162,6 +151,31 @@ def _sign_one(session: SigningSession, file: Path, out: Path, appearance, lock: 
                       f"{signed.signed_at})" + ("" if roots else " [yellow]not checked against trust roots[/]"))
         for note in signed.notes:
             console.print(f"  [yellow]{note}[/]")
+
+
+@contextmanager
+def open_session(token: str | None, p12: Path | None, pin_fd: int | None, *, key_label: str | None = None,
+                 level: Level | None = None) -> Iterator[SigningSession]:
+    """One signing session for a whole batch: one PIN entry, one token login, one TSA connection.
+
+    Exactly one of `token` (a PKCS#11 label) or `p12` (a file) is given; the PIN or passphrase is
+    read here, from `pin_fd` or a hidden prompt, and dropped as soon as the signer is open.
+    """
+    settings = load_settings()
+    if (token is None) == (p12 is None):
+        fail("give exactly one of --token LABEL or --p12 FILE")
+    level = level or (Level.B_T if settings.tsa_url else Level.B_B)
+    secret = _read_secret(pin_fd, "PIN" if token else "Passphrase")
+    with ExitStack() as stack:
+        if token is not None:
+            signer = stack.enter_context(open_token(token, secret, module=settings.pkcs11_module,
+                                                    key_label=key_label)).signer
+        else:
+            assert p12 is not None
+            signer = load_p12(p12, secret.encode() if secret else None)
+        del secret
+        yield stack.enter_context(SigningSession(signer, level=level, tsa_url=settings.tsa_url,
+                                                 trust_roots=list(settings.trust_roots)))
 
 
 def _read_secret(fd: int | None, what: str) -> str:
