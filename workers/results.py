@@ -8,6 +8,7 @@ next step stays closed (`signing.routing.check_turn`).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ingest.hashing import sha256_file
+from ingest.rejection import Rejected
 from signing import (
     SignatureAppearance,
+    SigningProblem,
     SigningSession,
     StepState,
     check_turn,
@@ -31,6 +34,7 @@ from signing.documents import read_pdf
 from signing.routing import Step
 from storage.models import Dossier, File, RoleAssignment, SigningTask
 from workers.classify import current_catalog
+from workers.quarantine import free_name, quarantine
 from workers.services import Services
 
 PROCESSED, RETURNED = 9, 10  # legal statuses "Đã xử lý xong", "Đã trả kết quả" (domain.md)
@@ -212,3 +216,25 @@ def return_result(dossier_id: int, services: Services, actor: str) -> None:
         raise ResultError(f"dossier {dossier_id} has no fully signed result yet (status {dossier.legal_status})")
     services.register.update(dossier_id, legal_status=RETURNED, returned_at=datetime.now(UTC),
                              event=(actor, "returned", None))
+
+
+def receive_result(entry: Path, services: Services) -> int | None:
+    """A result dropped as `results/<dossier code>.pdf` by another system: attach it, or quarantine it.
+
+    Returns the dossier it was attached to; a file that cannot be attached goes to quarantine with
+    the reason, like any refused input, and the folder keeps flowing.
+    """
+    settings = services.settings
+    dossier = services.register.find_by_code(entry.stem)
+    try:
+        if entry.suffix.lower() != ".pdf" or dossier is None:
+            raise ResultError(f"no dossier has the code {entry.stem!r}; name the file <dossier code>.pdf")
+        add_result(dossier.id, entry, services, actor="results-folder")
+    except (ResultError, SigningProblem) as error:
+        rejected = Rejected("result-refused", f"{error}.", f"Không nhận được kết quả: {error}.")
+        quarantine(entry, rejected, settings.quarantine, services.register, "results-folder")
+        return None
+    done = settings.done / "results"
+    done.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(entry), str(free_name(done, entry.name)))
+    return dossier.id

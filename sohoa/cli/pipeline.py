@@ -24,6 +24,7 @@ from storage.search import SearchFilters, search
 from workers.classify import retrain, retrain_due
 from workers.dispatch import make_runner
 from workers.receive import UNFINISHED_CODES, receive
+from workers.results import receive_result
 from workers.services import Services
 
 
@@ -74,7 +75,7 @@ def run(
     settings = _settings(poll, settle, jobs)
     logging.basicConfig(level=logging.WARNING)
     services = Services(settings)
-    for folder in (settings.inbox, settings.quarantine, settings.done):
+    for folder in (settings.inbox, settings.results_inbox, settings.quarantine, settings.done):
         folder.mkdir(parents=True, exist_ok=True)
     names: dict[int, str] = {}
     with _progress() as progress:
@@ -84,6 +85,7 @@ def run(
                       f"there (PDF, TIFF, JPEG, PNG; a file or a folder per dossier). Ctrl-C stops.")
         console.print(f"register: {settings.register_url} · objects: {settings.objects.resolve()} · "
                       f"{settings.jobs} OCR processes")
+        console.print(f"results to sign: drop [cyan]<dossier code>.pdf[/] into {settings.results_inbox.resolve()}")
         resumed = runner.resume()
         if resumed:
             console.print(f"resuming {len(resumed)} unfinished dossier(s)")
@@ -119,6 +121,15 @@ def run(
         threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
         watcher = InboxWatcher(settings.inbox, settle_seconds=settings.settle_seconds,
                                poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
+        results = InboxWatcher(settings.results_inbox, settle_seconds=settings.settle_seconds,
+                               poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
+
+        def handle_result(entry: Path, _tracker: SettleTracker) -> Outcome:
+            dossier_id = receive_result(entry, services)
+            console.log(f"result {entry.name} " + (f"attached to #{dossier_id}" if dossier_id else "quarantined"))
+            return Outcome.TAKEN
+
+        threading.Thread(target=results.run, args=(handle_result, stop), daemon=True).start()
         try:
             watcher.run(handle, stop)
         except KeyboardInterrupt:

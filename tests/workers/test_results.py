@@ -16,6 +16,7 @@ import pytest
 from sohoa.settings import Settings
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.signing.testpki import TOKEN_PIN, LivePki
+from workers.results import assign, inbox, receive_result
 from workers.services import Services
 
 pytestmark = pytest.mark.slow
@@ -90,3 +91,18 @@ def test_unreadable_result_is_refused(filed_dossier: int, tmp_path: Path) -> Non
     (tmp_path / "empty.pdf").write_bytes(b"")
     refused = sohoa("result", "add", str(filed_dossier), str(tmp_path / "empty.pdf"))
     assert refused.returncode == 1 and "empty" in refused.stderr
+
+
+def test_results_folder_attaches_by_code_and_quarantines_the_rest(filed_dossier: int, settings: Settings) -> None:
+    services = Services(Settings())
+    assign("lanh_dao_ubnd_xa", "chu-tich", services, "test")
+    assign("van_thu", "van-thu", services, "test")
+    drop = Settings().results_inbox
+    good = save_scan(drop / "H57.132-260804-0583.pdf", [BIRTH_FORM], dpi=100)
+    stray = save_scan(drop / "H00-990101-0001.pdf", [BIRTH_FORM], dpi=100)
+    assert receive_result(good, services) == filed_dossier
+    assert [t.role for t in inbox(services)] == ["lanh_dao_ubnd_xa"]
+    assert receive_result(stray, services) is None
+    reason = (Settings().quarantine / "H00-990101-0001.pdf.reason.txt").read_text(encoding="utf-8")
+    assert "no dossier has the code 'H00-990101-0001'" in reason
+    assert list(drop.iterdir()) == []
