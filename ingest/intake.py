@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.code import code_from_name
-from ingest.hashing import sha256_file
 from ingest.names import check_name, is_temporary
 from ingest.rejection import Rejected
 from ingest.validate import DEFAULT_LIMITS, CheckedFile, Limits, check_file
+from storage.objects import sha256_file
 
 
 @dataclass(frozen=True)

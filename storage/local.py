@@ -13,7 +13,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from storage.objects import ChecksumMismatch, ObjectExists, ObjectInfo, ObjectStoreError, copy_hashing
+from storage.objects import (
+    ChecksumMismatch,
+    ObjectExists,
+    ObjectInfo,
+    ObjectStoreError,
+    check_key,
+    copy_hashing,
+)
 
 
 class LocalObjectStore:
@@ -24,10 +31,7 @@ class LocalObjectStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(p in ("..", ".") or p.startswith(".") for p in parts):
-            raise ObjectStoreError(f"not a valid object key: {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*PurePosixPath(check_key(key)).parts)
 
     @staticmethod
     def _meta_path(path: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
 CHUNK = 1 << 20
@@ -58,6 +58,23 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object whose key starts with `prefix`, in key order."""
         ...
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks so a 500 MB scan never sits whole in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_key(key: str) -> str:
+    """Keys are '/'-separated relative paths with no '.', '..' or hidden parts, in every store alike."""
+    parts = PurePosixPath(key).parts
+    if not parts or key.startswith("/") or any(p in ("..", ".") or p.startswith(".") for p in parts):
+        raise ObjectStoreError(f"not a valid object key: {key!r}")
+    return key
 
 
 def copy_hashing(src: BinaryIO, dst: BinaryIO) -> tuple[int, str]:

@@ -30,28 +30,20 @@ from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
 from minio.retention import Retention
 
-from storage.objects import CHUNK, ChecksumMismatch, ObjectExists, ObjectInfo, ObjectStoreError
+from storage.objects import (
+    CHUNK,
+    ChecksumMismatch,
+    ObjectExists,
+    ObjectInfo,
+    ObjectStoreError,
+    check_key,
+    sha256_file,
+)
 
 META_SHA256 = "sha256"
 PART_SIZE = 16 * 2**20  # multipart above this size, in parts of this size
 ORIGINAL_SEGMENT = "/original/"
 MISSING = ("NoSuchKey", "NoSuchObject", "ResourceNotFound", "NoSuchBucket")
-
-
-def check_key(key: str) -> str:
-    """The same key rules as the local store, so a key valid in one store is valid in the other."""
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("..", ".") or p.startswith(".") for p in parts):
-        raise ObjectStoreError(f"not a valid object key: {key!r}")
-    return key
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _HashingReader:
@@ -106,7 +98,7 @@ class S3ObjectStore:
             return existing
         if existing and not overwrite:
             raise ObjectExists(f"{key} already holds other bytes (sha256 {existing.sha256[:12]}…)")
-        digest = sha256_of(source)
+        digest = sha256_file(source)
         if digest != sha256:
             raise ChecksumMismatch(f"{key}: expected sha256 {sha256}, the file hashes to {digest}")
         size = source.stat().st_size

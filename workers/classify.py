@@ -16,13 +16,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ingest.hashing import sha256_file
 from procedures.calendar import WorkCalendar, due_at, load_calendar
 from procedures.catalog import Catalog, load_catalog
 from procedures.classify import Classification, classify
 from procedures.fields import extract_fields, mask
 from procedures.training import TrainedModel, train
 from storage.models import Dossier
+from storage.objects import sha256_file
 from storage.register import DIGITIZED, NEEDS_REVIEW
 from workers.services import Services
 

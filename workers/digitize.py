@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.code import code_from_image, code_from_text
-from ingest.hashing import sha256_file
 from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.recognize import OcrOptions, PageResult, recognize_page
 from storage.local import LocalObjectStore
 from storage.models import Dossier, File
+from storage.objects import sha256_file
 from workers.services import Services
 
 PageProgress = Callable[[int, int, int], None]  # dossier id, pages done, pages in all

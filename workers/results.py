@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ingest.hashing import sha256_file
 from ingest.rejection import Rejected
 from signing import (
     SignatureAppearance,
@@ -33,6 +32,7 @@ from signing import (
 from signing.documents import read_pdf
 from signing.routing import Step
 from storage.models import Dossier, File, RoleAssignment, SigningTask
+from storage.objects import sha256_file
 from workers.classify import current_catalog
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
