@@ -10,6 +10,7 @@ from sohoa.settings import Settings
 from storage.register import DIGITIZING, NEEDS_REVIEW
 from tests.conftest import SAMPLES
 from workers.classify import classify_dossier, current_model, file_by_reviewer, retrain, retrain_due
+from workers.pipeline import finish
 from workers.services import Services
 
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
@@ -52,8 +53,9 @@ def test_out_of_catalog_waits_for_review_then_a_reviewer_files_it(settings: Sett
     dossier_id = dossier_from_truth(services, sample(None, 0), datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
     result = classify_dossier(dossier_id, services)
     assert result.needs_review
+    assert finish(dossier_id, services) == NEEDS_REVIEW  # the pipeline's end reads the stored outcome
     dossier = services.register.get(dossier_id)
-    assert dossier is not None and dossier.state == NEEDS_REVIEW
+    assert dossier is not None and dossier.state == NEEDS_REVIEW and dossier.suggestions is not None
     assert retrain_due(services) is False  # nothing corrected yet
 
     filed = file_by_reviewer(dossier_id, "1.000894", "reviewer:lan", services)
