@@ -25,6 +25,7 @@ METADATA_PAGE = 0
 @dataclass(frozen=True)
 class SearchFilters:
     procedure: str | None = None
+    procedures: tuple[str, ...] = ()  # any of these (a field's procedures, resolved by the caller)
     state: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
@@ -76,6 +77,10 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:
     if filters.procedure:
         clauses.append("d.procedure_id = :procedure")
         params["procedure"] = filters.procedure
+    if filters.procedures:
+        names = [f"p{i}" for i in range(len(filters.procedures))]
+        clauses.append(f"d.procedure_id IN ({', '.join(':' + n for n in names)})")
+        params |= dict(zip(names, filters.procedures, strict=True))
     if filters.state:
         clauses.append("d.state = :state")
         params["state"] = filters.state

@@ -21,7 +21,8 @@ from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import Settings, load_settings
 from storage.register import FAILED, STATES
 from storage.search import SearchFilters, search
-from workers.classify import retrain, retrain_due
+from vntext import fold
+from workers.classify import current_catalog, retrain, retrain_due
 from workers.dispatch import make_runner
 from workers.receive import UNFINISHED_CODES, receive
 from workers.results import receive_result
@@ -289,14 +290,21 @@ def search_command(
     json_out: bool = JsonOption,
     limit: int = typer.Option(20, help="At most this many dossiers."),
     procedure: str = typer.Option(None, help="Only dossiers of this procedure id."),
+    field: str = typer.Option(None, help='Only dossiers of this field (lĩnh vực), e.g. "ho tich".'),
     state: str = typer.Option(None, help="Only dossiers in this pipeline state."),
     received_from: datetime = typer.Option(None, "--from", help="Received on or after (YYYY-MM-DD)."),
     received_to: datetime = typer.Option(None, "--to", help="Received before (YYYY-MM-DD)."),
     late: bool = typer.Option(None, "--late/--on-time", help="Only dossiers past (or within) their due date."),
 ) -> None:
     """Find dossiers by their text and metadata, best first, with a highlighted snippet."""
-    register = Services(load_settings()).register
-    filters = SearchFilters(procedure=procedure, state=state, received_from=received_from,
+    services = Services(load_settings())
+    register = services.register
+    in_field: tuple[str, ...] = ()
+    if field:
+        in_field = tuple(p.id for p in current_catalog(services) if fold(field).lower() in fold(p.field).lower())
+        if not in_field:
+            fail(f"no procedure of the catalog is in a field like {field!r}", "see `sohoa procedures list`")
+    filters = SearchFilters(procedure=procedure, procedures=in_field, state=state, received_from=received_from,
                             received_to=received_to, late=late)
     with register.session() as session:
         hits = search(session, query, filters=filters, limit=limit)

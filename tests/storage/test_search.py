@@ -63,6 +63,7 @@ def test_snippet_highlights_the_original_words(register: Register) -> None:
 
 def test_filters(register: Register) -> None:
     assert names(register, "tờ khai", procedure="1.000894") == ["marriage"]
+    assert names(register, "to khai", procedures=("1.000894", "9.999999")) == ["marriage"]
     assert "marriage" not in names(register, "to khai", procedure="1.001193")
 
 
