@@ -1,6 +1,6 @@
 """How much the whole pipeline costs over raw Tesseract, on the public samples.
 
-    .venv/bin/python bench/pipeline.py [--samples ../shared/samples] [--jobs N] [--limit N]
+    .venv/bin/python -m bench.pipeline [--samples ../shared/samples] [--jobs N] [--limit N]
 
 Measured in one run on the same machine:
 - baseline: plain `tesseract <page> - -l vie` (OMP_THREAD_LIMIT=1) over the dossiers' page images,

@@ -1,6 +1,6 @@
 """Does the distributed pipeline scale with workers? 200 pages through rq, 1 worker then 2.
 
-    .venv/bin/python bench/scale.py [--dossiers 50] [--pages-each 4]
+    .venv/bin/python -m bench.scale [--dossiers 50] [--pages-each 4]
 
 A real redis-server (Debian package) on a free port; real `sohoa worker` processes, each with one
 OCR process, pulling from the same queues; the register in SQLite and objects in a local folder
@@ -20,15 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sohoa.settings import Settings  # noqa: E402
-from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, save_scan  # noqa: E402
-from tests.servers import RedisServer  # noqa: E402
-from workers.queues import connect, enqueue_pending  # noqa: E402
-from workers.receive import receive  # noqa: E402
-from workers.services import Services  # noqa: E402
+from sohoa.settings import Settings
+from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, save_scan
+from tests.servers import RedisServer
+from workers.queues import connect, enqueue_pending
+from workers.receive import receive
+from workers.services import Services
 
 FINISHED = ("digitized", "needs_review", "failed")
 

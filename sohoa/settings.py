@@ -81,7 +81,11 @@ class Settings(BaseSettings):
                                 "library of the signing tokens.")
     trust_roots: list[Path] = Field(default_factory=list, description="PEM files of trusted roots "
                                     "for verification.")
-    seal_digitized: bool = Field(False, description="Sign every digitized copy with the agency seal.")
+    seal_digitized: bool = Field(False, description="Sign every digitized copy with the agency seal "
+                                 "(needs seal_p12).")
+    seal_p12: Path | None = Field(None, description="PKCS#12 file of the agency seal used on digitized copies.")
+    seal_passphrase_file: Path | None = Field(None, description="File holding the seal's passphrase "
+                                              "(readable by the service only; never logged).")
 
     @cached_property
     def jobs(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -37,11 +38,24 @@ def catalog_path(services: Services) -> Path | None:
 
 
 def current_catalog(services: Services) -> Catalog:
-    return load_catalog(catalog_path(services))
+    """The catalog in force, parsed and indexed once per version of its file, not once per dossier."""
+    path = catalog_path(services)
+    return _catalog(path, path.stat().st_mtime_ns if path else 0)
+
+
+@lru_cache(maxsize=4)
+def _catalog(path: Path | None, _version: int) -> Catalog:
+    return load_catalog(path)
 
 
 def current_calendar(services: Services) -> WorkCalendar:
-    return load_calendar(services.settings.holidays_file)
+    path = services.settings.holidays_file
+    return _calendar(path, path.stat().st_mtime_ns if path else 0)
+
+
+@lru_cache(maxsize=4)
+def _calendar(path: Path | None, _version: int) -> WorkCalendar:
+    return load_calendar(path)
 
 
 def current_model(services: Services) -> TrainedModel | None:

@@ -20,6 +20,7 @@ from ocr.recognize import OcrOptions, PageResult, recognize_page
 from storage.local import LocalObjectStore
 from storage.models import Dossier, File
 from storage.objects import sha256_file
+from workers.seal import seal_copy
 from workers.services import Services
 
 PageProgress = Callable[[int, int, int], None]  # dossier id, pages done, pages in all
@@ -107,6 +108,8 @@ def _store_digitized_copy(dossier: Dossier, pages: list[PageImage], results: lis
     write_searchable_pdf(pages, results, out, PdfMetadata(
         title=f"Hồ sơ {dossier.code or dossier.source_name}", dossier_code=dossier.code or "",
         agency=settings.agency_name, created=datetime.now(UTC)), archive_dpi=settings.archive_dpi)
+    if settings.seal_digitized:
+        seal_copy(out, settings)
     key = digitized_key(dossier)
     sha = sha256_file(out)
     info = services.objects.put(key, out, sha, "application/pdf", overwrite=True)

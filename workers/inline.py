@@ -1,8 +1,8 @@
 """The embedded mode's executor: the pipeline in this process, pages on a local process pool.
 
-Dossiers run on a few threads (they mostly wait for their pages); pages run on one process per
-core, each with a single Tesseract thread. Several dossiers in flight keep every core busy while
-one of them assembles its PDF.
+Dossiers run on threads (they mostly wait for their pages); pages run on one process per core,
+each with a single Tesseract thread. Several dossiers in flight keep every core busy while one of
+them is split into pages or assembles its PDF.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class InlineRunner:
         # forkserver: the parent has threads (watcher, dossiers), which fork would copy half-way
         context = multiprocessing.get_context("forkserver")
         self.pages = ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread_per_process)
-        self.dossiers = ThreadPoolExecutor(max_workers=jobs + 1, thread_name_prefix="dossier")
+        # Enough dossiers in flight that the page pool never waits while one dossier is split,
+        # assembled or indexed: small dossiers (2-3 pages) would otherwise leave cores idle.
+        self.dossiers = ThreadPoolExecutor(max_workers=4 * jobs, thread_name_prefix="dossier")
         self.job = Job(services=services, executor=self.pages, progress=progress)
         self._lock = threading.Lock()
         self._active: dict[int, Future[str]] = {}
