@@ -19,9 +19,9 @@ from storage.migrate import upgrade
 from storage.models import Dossier, Event, File, Page, Step
 
 # Pipeline states of a dossier (legal statuses 1-10 are a separate field, domain.md).
-RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FILED, FAILED = (
-    "receiving", "received", "digitizing", "digitized", "needs_review", "filed", "failed")
-STATES = (RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FILED, FAILED)
+RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FAILED = (
+    "receiving", "received", "digitizing", "digitized", "needs_review", "failed")
+STATES = (RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FAILED)
 
 
 def make_engine(url: str) -> Engine:

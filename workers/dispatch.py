@@ -13,11 +13,11 @@ import threading
 from concurrent.futures import Future
 from typing import Protocol
 
-from storage.register import DIGITIZED, FAILED, FILED, NEEDS_REVIEW
+from storage.register import DIGITIZED, FAILED, NEEDS_REVIEW
 from workers.digitize import PageProgress
 from workers.services import Services
 
-FINISHED = (DIGITIZED, NEEDS_REVIEW, FILED, FAILED)
+FINISHED = (DIGITIZED, NEEDS_REVIEW, FAILED)
 
 
 class Runner(Protocol):
