@@ -161,7 +161,7 @@ class PostgresServer:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 binaries are not installed")
+        pytest.fail(f"no {PG_BIN / 'initdb'}: run scripts/install (it installs Debian's postgresql)")
     server = PostgresServer()
     server.start()
     try:
