@@ -23,7 +23,7 @@ from procedures.classify import Classification, classify
 from procedures.fields import extract_fields, mask
 from procedures.training import TrainedModel, train
 from storage.models import Dossier
-from storage.objects import sha256_file
+from storage.objects import ObjectStore, sha256_file
 from storage.register import DIGITIZED, NEEDS_REVIEW
 from workers.services import Services
 
@@ -59,12 +59,19 @@ def _calendar(path: Path | None, _version: int) -> WorkCalendar:
 
 
 def current_model(services: Services) -> TrainedModel | None:
-    """The latest model trained from reviewers' corrections, if one was trained."""
-    if services.objects.stat(MODEL_KEY) is None:
-        return None
+    """The latest model trained from reviewers' corrections, if one was trained.
+
+    Read from the object store once per version (its SHA-256), not once per dossier.
+    """
+    info = services.objects.stat(MODEL_KEY)
+    return None if info is None else _model(services.objects, info.sha256)
+
+
+@lru_cache(maxsize=2)
+def _model(objects: ObjectStore, _sha256: str) -> TrainedModel:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.bin"
-        services.objects.get(MODEL_KEY, path)
+        objects.get(MODEL_KEY, path)
         return TrainedModel.from_bytes(path.read_bytes())
 
 
