@@ -37,7 +37,7 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 
 from sohoa.settings import Settings, load_settings
-from storage.register import DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
+from storage.register import DIGITIZING, FAILED, RECEIVED
 from workers import metrics
 from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, finish, run_step
 from workers.services import Services
@@ -45,7 +45,6 @@ from workers.services import Services
 log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "ocr", "classify", "index", "sign", "sync")
-LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 LEASE_SECONDS = 10
 RETRY = Retry(max=3, interval=[5, 30, 120])
 SECONDS_PER_PAGE = {"ocr": 60}  # generous: a slow page at 300 dpi takes ~3 s a core
@@ -105,7 +104,7 @@ def enqueue(connection: Redis, dossier_id: int, stage: str, *, pages: int | None
         except NoSuchJobError:
             existing = None
         if existing is not None:
-            if existing.get_status(refresh=True) in LIVE and not force:
+            if not force and really_live(existing, stage, connection):
                 return False
             existing.delete(remove_from_queue=True)
         queue_of(stage, connection).enqueue(
@@ -113,6 +112,26 @@ def enqueue(connection: Redis, dossier_id: int, stage: str, *, pages: int | None
             retry=RETRY, result_ttl=3600, failure_ttl=30 * 86400,
             description=f"dossier {dossier_id}: {stage}")
         return True
+
+
+def really_live(job: RqJob, stage: str, connection: Redis) -> bool:
+    """Whether a job will still run, not only says so.
+
+    A Redis restart can leave a job's hash saying `queued` or `started` while it sits in no queue
+    and no worker holds it; trusting the status alone would leave its dossier waiting forever.
+    """
+    status = job.get_status(refresh=True)
+    queue = queue_of(stage, connection)
+    if status == JobStatus.QUEUED:
+        return connection.lpos(queue.key, job.id) is not None
+    if status == JobStatus.STARTED:
+        started = job.started_at.timestamp() if job.started_at else 0
+        return bool(connection.exists(f"sohoa:lease:{job.id}")) or time.time() - started < LEASE_SECONDS
+    if status == JobStatus.SCHEDULED:
+        return job.id in queue.scheduled_job_registry
+    if status == JobStatus.DEFERRED:
+        return job.id in queue.deferred_job_registry
+    return False
 
 
 def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, force: bool = False) -> bool:
@@ -252,8 +271,7 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
             if enqueue(connection, dossier_id, stage, force=True):
                 abandoned.append(jid)
     pending = []
-    # needs_review too: classify may set it before index has run (its job lost with Redis down)
-    for dossier_id in services.register.dossier_ids(states=(*RESUMABLE, NEEDS_REVIEW)):
+    for dossier_id in services.register.dossier_ids(states=RESUMABLE):
         if enqueue_pending(connection, dossier_id, services):
             pending.append(dossier_id)
     return SweepReport(abandoned, pending)
