@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr.layout import Box
+
 MIN_CHAIN = 4  # dots in a row that make a leader (the same as the scorer's and people's reading)
 
 
@@ -90,23 +92,67 @@ def leader_dots(ink: InkStats) -> np.ndarray:
     return dots[sizes[inverse] >= MIN_CHAIN]
 
 
-def ruling_lines(ink: np.ndarray, letter_height: float, dpi: float) -> np.ndarray:
-    """Mask of horizontal and vertical rules: straight ink runs longer than three letter heights."""
+def ruling_lines(ink: np.ndarray, letter_height: float, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of horizontal and of vertical rules: straight ink runs longer than three letter heights."""
     length = int(max(3 * letter_height, dpi / 6))
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    return cv2.bitwise_or(horizontal, vertical)
+    return horizontal, vertical
 
 
-def non_text_mask(ink: np.ndarray, stats: InkStats, dpi: float, leaders: bool = True, rules: bool = True) -> np.ndarray:
-    """Pixels to erase before OCR (255): leader dots and rules, grown by two pixels to take their grey halo."""
+def marks(ink: np.ndarray, letter_height: float) -> np.ndarray:
+    """Mask of signatures and seals: blobs taller than three letters whose strokes cover little of their box.
+
+    Tesseract reads a signature as a word of junk ("j4", ".jwM") and, worse, may take the lines
+    around a seal for a picture and drop them unread. Letters, even a title's capitals with
+    stacked marks, are never that tall and sparse; a letter touching the seal goes with it.
+    """
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    big = (h > 3 * letter_height) & (area < 0.3 * w * h)
+    big[0] = False
+    if letter_height <= 0 or not big.any():
+        return np.zeros_like(ink)
+    return np.where(big[labels], np.uint8(255), np.uint8(0))
+
+
+@dataclass(frozen=True)
+class NonText:
+    """What is printed or drawn on the page but is not text.
+
+    `mask` is what to erase before OCR; the leader and rule boxes tell the reading order
+    (layout.py) which words a leader joins and where the table rows are.
+    """
+
+    mask: np.ndarray
+    leaders: tuple[Box, ...] = ()
+    horizontal_rules: tuple[Box, ...] = ()
+    vertical_rules: tuple[Box, ...] = ()
+
+
+def find_non_text(ink: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool = True, rules: bool = True,
+                  signatures: bool = True) -> NonText:
+    """Leader dots, rules, signatures and seals; the mask is grown by two pixels to take their grey halo."""
     erase = np.zeros_like(ink)
+    chains: tuple[Box, ...] = ()
     if leaders:
         dots = leader_dots(stats)
         if len(dots):
             drop = np.zeros(len(stats.stats), dtype=bool)
             drop[dots] = True
             erase[drop[stats.labels]] = 255
+            joined = cv2.dilate(erase, cv2.getStructuringElement(cv2.MORPH_RECT, (int(1.2 * stats.letter_height), 1)))
+            chains = _boxes(joined)
+    horizontal = vertical = np.zeros_like(ink)
     if rules:
-        erase = cv2.bitwise_or(erase, ruling_lines(ink, stats.letter_height, dpi))
-    return cv2.dilate(erase, np.ones((5, 5), np.uint8))
+        horizontal, vertical = ruling_lines(ink, stats.letter_height, dpi)
+        erase |= horizontal | vertical
+    erase = cv2.dilate(erase, np.ones((5, 5), np.uint8))
+    if signatures:
+        erase |= cv2.dilate(marks(ink & ~erase, stats.letter_height), np.ones((5, 5), np.uint8))
+    return NonText(erase, chains, _boxes(horizontal), _boxes(vertical))
+
+
+def _boxes(mask: np.ndarray) -> tuple[Box, ...]:
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return tuple(Box(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:])

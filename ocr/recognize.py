@@ -4,8 +4,10 @@ The recipe, each step there because the benchmark showed it pays (bench/ocr.py):
 1. trust an existing PDF text layer when it is real Unicode text, and stop there;
 2. flatten the paper and separate ink (binarize.py);
 3. find which way is up and the skew (orient.py), turn and level the page;
-4. erase dotted leaders and ruling lines (clean.py), call the page blank if no letters remain;
-5. one Tesseract run (one thread) giving text, word boxes and the invisible text layer.
+4. erase dotted leaders, ruling lines, signatures and seals (clean.py), call the page blank if no
+   letters remain;
+5. one Tesseract run (one thread) giving word boxes and the invisible text layer;
+6. the text in reading order from the word boxes, leaders and table rules (layout.py).
 
 `recognize_page` takes and returns plain picklable values, so callers run it in worker processes.
 """
@@ -21,9 +23,10 @@ import cv2
 import numpy as np
 
 from ocr.binarize import flatten_background, ink_mask
-from ocr.clean import ink_stats, letter_centres, letters_only, non_text_mask
+from ocr.clean import find_non_text, ink_stats, letter_centres, letters_only
 from ocr.deskew import rotate
 from ocr.layer import text_layer_problem
+from ocr.layout import reading_order
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
 from ocr.quality import is_blank, rescan_reason
@@ -77,6 +80,7 @@ class OcrOptions:
     deskew: bool = True
     remove_leaders: bool = True  # dotted leader lines on forms
     remove_rules: bool = True  # ruling lines and table borders
+    remove_signatures: bool = True  # signatures and seals, which Tesseract reads as junk or hides text behind
     binary_for_ocr: bool = False  # give Tesseract the cleaned binary page instead of the flattened grey
     min_ocr_dpi: float = 0.0  # upscale pages scanned below this resolution before OCR (0 = never)
     text_pdf: bool = True  # also produce the invisible text layer for the searchable PDF
@@ -111,7 +115,9 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
         grey = rotate(turn(grey, rotation), skew)
         ink = ink_mask(flat)
         stats = ink_stats(ink, page.dpi)
-    erase = non_text_mask(ink, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules)
+    non_text = find_non_text(ink, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules,
+                             signatures=options.remove_signatures)
+    erase = non_text.mask
     reason = rescan_reason(grey, ink, stats, page.dpi)
     prepared_at = time.perf_counter()
     height, width = flat.shape
@@ -129,8 +135,9 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
                         timeout=options.timeout)
     words = tuple(_word(w, scale) for w in out.words)
     confidences = [w.confidence for w in words if w.confidence >= 0]
+    text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
-        number=page.number, text=normalize_text(out.text),
+        number=page.number, text=normalize_text(text),
         confidence=float(np.mean(confidences)) if confidences else 0.0,
         rotation=rotation, skew=skew, blank=False, words=words, width=width, height=height, dpi=page.dpi,
         seconds=time.perf_counter() - started, rescan_reason=reason, text_pdf=out.text_pdf,

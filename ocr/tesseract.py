@@ -1,8 +1,9 @@
 """Running the `tesseract` program: one process, one thread, every output we need in one pass.
 
-pytesseract runs Tesseract once per output kind; a page needs its words with boxes (TSV), its
-text, and, for the searchable PDF, an invisible text layer. Tesseract writes all three in a
-single run when given several renderers, so this module calls it directly, once per page.
+pytesseract runs Tesseract once per output kind; a page needs its words with boxes (TSV), from
+which layout.py builds the text in reading order, and, for the searchable PDF, an invisible text
+layer. Tesseract writes both in a single run when given several renderers, so this module calls
+it directly, once per page.
 
 `OMP_THREAD_LIMIT=1` is forced in the child's environment: Tesseract's OpenMP threads fight each
 other and every other OCR process for the cores, which made pages ~10x slower on a 2-core machine
@@ -41,7 +42,6 @@ class TsvWord:
 
 @dataclass(frozen=True)
 class TesseractOutput:
-    text: str
     words: tuple[TsvWord, ...]
     text_pdf: bytes  # one-page PDF with only the invisible text (textonly_pdf), b"" if not asked
 
@@ -52,7 +52,7 @@ def _env() -> dict[str, str]:
 
 def run_tesseract(image: np.ndarray, dpi: float, lang: str, psm: int, *, want_pdf: bool,
                   timeout: float = 300.0, extra_config: tuple[str, ...] = ()) -> TesseractOutput:
-    """OCR one prepared page image (8-bit grey or binary) and return text, words and text layer.
+    """OCR one prepared page image (8-bit grey or binary) and return its words and text layer.
 
     The image goes to Tesseract as uncompressed PGM: encoding PNG would cost more than it saves.
     """
@@ -63,7 +63,7 @@ def run_tesseract(image: np.ndarray, dpi: float, lang: str, psm: int, *, want_pd
         command = ["tesseract", str(source), str(base), "-l", lang, "--psm", str(psm), "--dpi", str(round(dpi))]
         for setting in extra_config:
             command += ["-c", setting]
-        renderers = ["txt", "tsv"]
+        renderers = ["tsv"]
         if want_pdf:
             command += ["-c", "textonly_pdf=1"]
             renderers.append("pdf")
@@ -73,10 +73,9 @@ def run_tesseract(image: np.ndarray, dpi: float, lang: str, psm: int, *, want_pd
             raise TesseractError(f"tesseract took more than {timeout:.0f} s on a page") from error
         if done.returncode != 0:
             raise TesseractError(done.stderr.decode("utf-8", errors="replace").strip() or "tesseract failed")
-        text = base.with_suffix(".txt").read_text(encoding="utf-8")
         words = _parse_tsv(base.with_suffix(".tsv").read_text(encoding="utf-8"))
         pdf = base.with_suffix(".pdf").read_bytes() if want_pdf else b""
-    return TesseractOutput(text=text, words=words, text_pdf=pdf)
+    return TesseractOutput(words=words, text_pdf=pdf)
 
 
 def _parse_tsv(tsv: str) -> tuple[TsvWord, ...]:
