@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, NonNegativeInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL of the register; default "
                                      "SQLite at <home>/sohoa.db.")
     redis_url: str | None = Field(None, description="Redis for rq queues; unset runs the pipeline inline.")
+    retry_intervals: list[NonNegativeInt] = Field([5, 30, 120], description="Seconds an rq job "
+                                                  "waits before each retry of a failed step (JSON "
+                                                  "list; one retry per entry, [] none); after the "
+                                                  "last the dossier stays failed.")
     s3_endpoint: str | None = Field(None, description="host:port of MinIO/S3; unset keeps objects "
                                     "under <home>/objects.")
     s3_access_key: str | None = Field(None, description="S3 access key.")

@@ -7,9 +7,9 @@ last step it calls `run_pipeline`, which finds every step done and only sets the
 Why each piece is there:
 - Job ids are `f"{dossier}-{stage}"`: enqueuing a job already queued, scheduled or running is a
   no-op, so the watcher, `sohoa retry` and the sweeper can all enqueue without coordinating.
-- rq's `Retry` with backoff handles transient failures; only after the last attempt does the
-  dossier stay `failed` (earlier attempts put it back to `digitizing` with a `retry_scheduled`
-  event), for `sohoa retry`.
+- rq's `Retry` with backoff (`SOHOA_RETRY_INTERVALS`) handles transient failures; only after the
+  last attempt does the dossier stay `failed` (earlier attempts put it back to `digitizing` with a
+  `retry_scheduled` event), for `sohoa retry`.
 - A worker killed with `kill -9` (or a machine losing power) leaves its job "started" for as long
   as rq's own heartbeat allows (a minute or more). Every running job therefore holds a short
   lease key in Redis, refreshed by a thread; `sweep` re-enqueues a started job whose lease has
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 STAGES = ("ingest", "ocr", "classify", "index", "sign", "sync")
 LEASE_SECONDS = 10
-RETRY = Retry(max=3, interval=[5, 30, 120])
 SECONDS_PER_PAGE = {"ocr": 60}  # generous: a slow page at 300 dpi takes ~3 s a core
 BASE_TIMEOUT = 180
 
@@ -55,6 +54,12 @@ def connect(url: str) -> Redis:
     """A Redis connection that notices a restarted server quickly instead of hanging."""
     return Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=10,
                           retry_on_timeout=True)
+
+
+def retry_policy(settings: Settings) -> Retry | None:
+    """rq's retries of a failed job: one per `SOHOA_RETRY_INTERVALS` entry, waiting that many seconds."""
+    intervals = settings.retry_intervals
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
 def job_id(dossier_id: int, stage: str) -> str:
@@ -90,8 +95,8 @@ def pending_step(dossier_id: int, services: Services) -> PipelineStep | None:
     return None
 
 
-def enqueue(connection: Redis, dossier_id: int, stage: str, *, pages: int | None = None,
-            force: bool = False) -> bool:
+def enqueue(connection: Redis, dossier_id: int, stage: str, settings: Settings, *,
+            pages: int | None = None, force: bool = False) -> bool:
     """Queue the job of `stage` for the dossier unless it is already queued or running.
 
     `force` replaces a job that is live in rq's eyes but known dead (its lease expired). Returns
@@ -109,7 +114,7 @@ def enqueue(connection: Redis, dossier_id: int, stage: str, *, pages: int | None
             existing.delete(remove_from_queue=True)
         queue_of(stage, connection).enqueue(
             run_stage, dossier_id, stage, job_id=jid, job_timeout=timeout_for(stage, pages),
-            retry=RETRY, result_ttl=3600, failure_ttl=30 * 86400,
+            retry=retry_policy(settings), result_ttl=3600, failure_ttl=30 * 86400,
             description=f"dossier {dossier_id}: {stage}")
         return True
 
@@ -143,8 +148,8 @@ def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, f
                 dossier_id, action="digitized", limit=1):
             return False  # finished already: a re-drop must not run it again
         step = STEPS[-1]  # every step done but the state not set: the last job finalizes it
-    return enqueue(connection, dossier_id, step.name, pages=dossier.page_count if dossier else None,
-                   force=force)
+    return enqueue(connection, dossier_id, step.name, services.settings,
+                   pages=dossier.page_count if dossier else None, force=force)
 
 
 # --- inside a worker ---
@@ -233,7 +238,7 @@ def run_stage(dossier_id: int, stage: str) -> str:
             metrics.DOSSIERS.labels(final).inc()
             metrics.PAGES.inc(pages)
             return final
-    enqueue(connection, dossier_id, following.name, pages=dossier.page_count)
+    enqueue(connection, dossier_id, following.name, services.settings, pages=dossier.page_count)
     return "next:" + following.name
 
 
@@ -261,14 +266,14 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
                 continue
             dossier_id = int(jid.rsplit("-", 1)[0])
             row = services.register.step(dossier_id, stage)
-            if row is not None and row.attempts > (RETRY.max + 1):
+            if row is not None and row.attempts > len(services.settings.retry_intervals) + 1:
                 services.register.update(dossier_id, state=FAILED, event=(
                     "sweeper", "failed", {"step": stage, "error": f"worker died {row.attempts} times"}))
                 job.delete()
                 continue
             services.register.add_event(dossier_id, "sweeper", "requeued",
                                         {"step": stage, "reason": "its worker stopped"})
-            if enqueue(connection, dossier_id, stage, force=True):
+            if enqueue(connection, dossier_id, stage, services.settings, force=True):
                 abandoned.append(jid)
     pending = []
     for dossier_id in services.register.dossier_ids(states=RESUMABLE):
