@@ -2,12 +2,14 @@
 
 What a province cares about: a burst spreads over workers and every dossier finishes once; a
 worker killed mid-job (kill -9 of its whole process group) has its job redone elsewhere with
-nothing duplicated; Redis restarting mid-run loses nothing. Objects go through an S3 server
-(moto on loopback), so workers share no folder with the watcher.
+nothing duplicated; Redis restarting mid-run loses nothing; a step failing on every attempt is
+retried with backoff, then left `failed` until `sohoa retry` puts it back. Objects go through an
+S3 server (moto on loopback), so workers share no folder with the watcher.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -178,3 +180,73 @@ def test_redis_restarting_mid_run_loses_nothing(distributed: Settings, workers,
     more = drop(distributed, 3)  # the watcher side reconnects too
     wait_finished(distributed, ids + more, timeout=150)
     assert_finished_once(distributed, ids + more)
+
+
+def sohoa(*args: str) -> str:
+    """Run the `sohoa` command as an admin would (with the test's SOHOA_* environment); its stdout."""
+    return subprocess.run([SOHOA, *args], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not after {timeout}s"
+        time.sleep(0.2)
+
+
+def test_a_step_failing_every_attempt_is_retried_then_failed_until_sohoa_retry(
+        distributed: Settings, workers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real failure (Tesseract has no language `xyz`), not a mocked one, on every attempt."""
+    from workers.services import Services
+
+    monkeypatch.setenv("SOHOA_RETRY_INTERVALS", "[1,1]")  # two retries, a second apart
+    monkeypatch.setenv("SOHOA_OCR_LANG", "xyz")
+    settings = Settings()
+    register = Services(settings).register
+    broken = workers()
+    first, second = drop(settings, 2)
+
+    def failed_for_good(dossier_id: int) -> bool:  # every attempt's own `failed` event is written
+        return (register.get(dossier_id).state == FAILED  # type: ignore[union-attr]
+                and len(register.events(dossier_id, action="failed")) == 3)
+
+    wait_for(lambda: all(failed_for_good(d) for d in (first, second)), 60, "both dossiers failed")
+    for dossier_id in (first, second):
+        retries = register.events(dossier_id, action="retry_scheduled")
+        assert [(e.detail["step"], e.detail["retries_left"]) for e in retries] == [("ocr", 2), ("ocr", 1)]
+        assert all("xyz" in e.detail["error"] for e in retries)
+        last = register.events(dossier_id, newest_first=True, limit=1)[0]
+        assert last.action == "failed" and last.detail["step"] == "ocr"
+        assert "TesseractError" in last.detail["error"] and "xyz" in last.detail["error"]
+        assert register.step(dossier_id, "ocr").attempts == 3  # type: ignore[union-attr]
+        assert register.step(dossier_id, "classify") is None  # nothing ran past the failed step
+    # rq has given up too: the jobs sit in the failed registry, none scheduled
+    wait_for(lambda: json.loads(sohoa("status", "--json"))["rq"]["queues"]["ocr"]["failed"] == 2, 20,
+             "rq's failed registry")
+    status = json.loads(sohoa("status", "--json"))
+    assert status["by_state"][FAILED] == 2 and status["by_state"][DIGITIZED] == 0
+    assert status["rq"]["queues"]["ocr"]["scheduled"] == 0
+    assert {f"{d}-ocr" for d in (first, second)} <= {j["job"] for j in status["rq"]["failed_jobs"]}
+    assert {f["dossier_id"] for f in status["latest_failures"]} == {first, second}
+
+    # the cause removed: the worker restarted with the language installed
+    broken.send_signal(signal.SIGTERM)  # rq's warm shutdown
+    broken.wait(30)
+    monkeypatch.setenv("SOHOA_OCR_LANG", "vie")
+    workers()
+    assert json.loads(sohoa("retry", str(first), "--json")) == {"dossier_id": first, "state": "queued"}
+    wait_finished(settings, [first], timeout=60)
+    assert_finished_once(settings, [first])
+    # only the one named: the other waited for a person through the new worker's sweeps
+    assert register.get(second).state == FAILED  # type: ignore[union-attr]
+    assert [json.loads(line) for line in sohoa("retry", "--all-failed", "--json").splitlines()] == [
+        {"dossier_id": second, "state": "queued"}]
+    wait_finished(settings, [second], timeout=60)
+    assert_finished_once(settings, [first, second])
+    for dossier_id in (first, second):
+        assert register.step(dossier_id, "ocr").attempts == 1  # type: ignore[union-attr]  # counted afresh
+        assert [e.action for e in register.events(dossier_id)].count("retry") == 1
+    status = json.loads(sohoa("status", "--json"))
+    assert status["by_state"][FAILED] == 0 and status["by_state"][DIGITIZED] + status["by_state"][NEEDS_REVIEW] == 2
+    assert status["rq"]["queues"]["ocr"]["failed"] == 0  # `sohoa retry` replaced the failed jobs
+
