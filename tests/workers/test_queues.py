@@ -3,8 +3,9 @@
 What a province cares about: a burst spreads over workers and every dossier finishes once; a
 worker killed mid-job (kill -9 of its whole process group) has its job redone elsewhere with
 nothing duplicated; Redis restarting mid-run loses nothing; a step failing on every attempt is
-retried with backoff, then left `failed` until `sohoa retry` puts it back. Objects go through an
-S3 server (moto on loopback), so workers share no folder with the watcher.
+retried with backoff, then left `failed` until `sohoa retry` puts it back; the register on
+PostgreSQL serves the workers as SQLite does. Objects go through an S3 server (moto on loopback),
+so workers share no folder with the watcher.
 """
 
 from __future__ import annotations
@@ -25,10 +26,19 @@ from sqlalchemy import text
 from sohoa.settings import Settings
 from storage.register import DIGITIZED, FAILED, NEEDS_REVIEW
 from tests.conftest import save_scan
-from tests.servers import RedisServer, S3Server, free_port, fresh_bucket, redis_server, s3_server
+from tests.servers import (
+    PostgresServer,
+    RedisServer,
+    S3Server,
+    free_port,
+    fresh_bucket,
+    postgres_server,
+    redis_server,
+    s3_server,
+)
 
 pytestmark = pytest.mark.slow
-__all__ = ["redis_server", "s3_server"]
+__all__ = ["postgres_server", "redis_server", "s3_server"]
 SOHOA = str(Path(sys.executable).with_name("sohoa"))
 DONE = (DIGITIZED, NEEDS_REVIEW, FAILED)
 
@@ -250,3 +260,28 @@ def test_a_step_failing_every_attempt_is_retried_then_failed_until_sohoa_retry(
     assert status["by_state"][FAILED] == 0 and status["by_state"][DIGITIZED] + status["by_state"][NEEDS_REVIEW] == 2
     assert status["rq"]["queues"]["ocr"]["failed"] == 0  # `sohoa retry` replaced the failed jobs
 
+
+def test_a_burst_through_the_workers_with_the_register_on_postgresql(
+        distributed: Settings, workers, postgres_server: PostgresServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The province's real setup: PostgreSQL register, rq over Redis, objects in S3."""
+    from workers.services import Services
+
+    monkeypatch.setenv("SOHOA_DATABASE_URL", postgres_server.database())
+    settings = Settings()
+    assert settings.register_url.startswith("postgresql+psycopg://")
+    workers()
+    workers()
+    ids = drop(settings, 4)
+    wait_finished(settings, ids, timeout=120)
+    assert_finished_once(settings, ids)
+    register = Services(settings).register
+    for dossier_id in ids:
+        for step in ("ocr", "classify", "index"):
+            assert register.step(dossier_id, step).attempts == 1, (dossier_id, step)  # type: ignore[union-attr]
+    assert not (settings.home / "sohoa.db").exists()  # nothing fell back to SQLite
+    hits = [json.loads(line) for line in sohoa("search", "dang ky khai sinh", "--json").splitlines()]
+    assert sorted(h["dossier_id"] for h in hits) == sorted(ids)
+    assert all("<mark>" in h["snippet"] for h in hits)
+    status = json.loads(sohoa("status", "--json"))
+    assert status["dossiers"] == 4 and status["by_state"][FAILED] == 0
