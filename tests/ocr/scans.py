@@ -50,3 +50,41 @@ def degrade(page: Image.Image, skew: float = 0.0, blur: float = 0.6, noise: floa
 def save(page: Image.Image, path: Path, **kw: object) -> Path:
     page.save(path, dpi=(DPI, DPI), **kw)
     return path
+
+
+def render_slip(signature: bool = True) -> Image.Image:
+    """A receipt slip laid out as counters print them: a two-column header, a ruled table with a
+    wrapped cell, and two signature blocks with a scribbled signature above each name."""
+    px = int(12 * DPI / 72)
+    font = ImageFont.truetype(FONT, px)
+    page = Image.new("L", (int(8.27 * DPI), int(7 * DPI)), 250)
+    draw = ImageDraw.Draw(page)
+
+    def centred(text: str, centre: int, y: int) -> None:
+        draw.text((centre - draw.textlength(text, font=font) / 2, y), text, font=font, fill=15)
+
+    left, right = page.width // 4, 3 * page.width // 4 - 40
+    for y, (a, b) in enumerate([("UBND PHƯỜNG HÒA THUẬN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+                                ("BỘ PHẬN MỘT CỬA", "Độc lập - Tự do - Hạnh phúc"),
+                                ("Mã hồ sơ: H22-250328-0762", "Phường Hòa Thuận, ngày 28")]):
+        centred(a, left, 120 + y * 45)
+        centred(b, right, 120 + y * 45)
+    rows, top = [("Thành phần", "Số lượng"), ("Tờ khai đăng ký khai sinh", "01 bản chính")], 340
+    for i, (a, b) in enumerate(rows):
+        draw.text((130, top + 12 + i * 60), a, font=font, fill=15)
+        draw.text((900, top + 12 + i * 60), b, font=font, fill=15)
+    for y in (top, top + 55, top + 115):
+        draw.line([(110, y), (1500, y)], fill=15, width=3)
+    for x in (110, 880, 1500):
+        draw.line([(x, top), (x, top + 115)], fill=15, width=3)
+    signers = [("NGƯỜI NỘP HỒ SƠ", "NGƯỜI TIẾP NHẬN"), ("(Ký, ghi rõ họ tên)", "(Ký, ghi rõ họ tên)")]
+    for y, (a, b) in enumerate(signers):
+        centred(a, left, 560 + y * 45)
+        centred(b, right, 560 + y * 45)
+    if signature:
+        for centre in (left, right):
+            points = [(centre - 90 + 12 * k, 700 + (50 if k % 2 else 0) - 3 * k) for k in range(16)]
+            draw.line(points, fill=10, width=3)
+    centred("Nguyễn Thị Hường", left, 820)
+    centred("Dương Văn Hưởng", right, 820)
+    return page

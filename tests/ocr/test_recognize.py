@@ -7,7 +7,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr.pages import PageImage, split_pages
 from ocr.recognize import OcrOptions, recognize_page
-from tests.ocr.scans import DPI, PROSE, degrade, render, save
+from tests.ocr.scans import DPI, PROSE, degrade, render, render_slip, save
 
 FAST = OcrOptions(text_pdf=False)
 
@@ -75,3 +75,14 @@ def test_multipage_tiffs_and_jpeg_folders_are_split_in_order(tmp_path: Path):
         texts = [recognize_page(p, FAST).text for p in pages]
         assert cer("\n".join(PROSE[:3]), texts[0]) < 0.05, source.name
         assert cer("\n".join(PROSE[3:]), texts[1]) < 0.05, source.name
+
+
+def test_slip_is_read_column_by_column_and_row_by_row(tmp_path: Path):
+    page = degrade(render_slip(), skew=0.4, seed=3)
+    result = recognize_page(PageImage(save(page, tmp_path / "slip.jpg", quality=75), 1, DPI), FAST)
+    assert result.text.split("\n") == [
+        "UBND PHƯỜNG HÒA THUẬN", "BỘ PHẬN MỘT CỬA", "Mã hồ sơ: H22-250328-0762",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Phường Hòa Thuận, ngày 28",
+        "Thành phần Số lượng", "Tờ khai đăng ký khai sinh 01 bản chính",
+        "NGƯỜI NỘP HỒ SƠ", "(Ký, ghi rõ họ tên)", "Nguyễn Thị Hường",
+        "NGƯỜI TIẾP NHẬN", "(Ký, ghi rõ họ tên)", "Dương Văn Hưởng"]
