@@ -154,5 +154,6 @@ def find_non_text(ink: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool
 
 
 def _boxes(mask: np.ndarray) -> tuple[Box, ...]:
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return tuple(Box(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:])
+    """Bounding boxes of the mask's blobs (outer contours: a few milliseconds on a sparse page mask)."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return tuple(Box(x, y, x + w, y + h) for x, y, w, h in map(cv2.boundingRect, contours))
