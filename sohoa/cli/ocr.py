@@ -38,7 +38,9 @@ def ocr_command(
 ) -> None:
     """OCR scanned dossiers in Vietnamese and write each page's text to --text-dir.
 
-    Pages are turned upright, levelled and freed of dotted leaders and table rules before OCR.
+    Pages are turned upright, levelled and freed of dotted leaders, table rules and signatures
+    before OCR; the text follows the reading order (header columns one after the other, table
+    rows whole).
     """
     settings = load_settings()
     missing = [str(p) for p in paths if not p.exists()]
