@@ -47,11 +47,16 @@ RESUMABLE = (RECEIVED, DIGITIZING)
 
 
 class StepFailed(Exception):
-    """A step raised: the dossier is marked failed with the error, for `sohoa retry`."""
+    """A step raised: the dossier is marked failed with the error (unless it will be retried), for `sohoa retry`."""
 
 
-def run_step(dossier_id: int, step: PipelineStep, job: Job) -> None:
-    """Run one step unless it is already done; record its outcome either way."""
+def run_step(dossier_id: int, step: PipelineStep, job: Job, *, retries_left: int = 0) -> None:
+    """Run one step unless it is already done; record its outcome either way.
+
+    A failure with `retries_left` (rq will run the step again) leaves the dossier `digitizing`
+    with a `retry_scheduled` event, in one update: whoever watches the register for `failed` (a
+    runner's future, `sohoa retry --all-failed`) must never see a dossier that is still retried.
+    """
     register = job.services.register
     done = register.step(dossier_id, step.name)
     if done is not None and done.state == "done":
@@ -64,8 +69,12 @@ def run_step(dossier_id: int, step: PipelineStep, job: Job) -> None:
         message = f"{type(error).__name__}: {error}"
         log.exception("dossier %s: step %s failed", dossier_id, step.name)
         register.fail_step(dossier_id, step.name, message)
-        register.update(dossier_id, state=FAILED,
-                        event=("pipeline", "failed", {"step": step.name, "error": message}))
+        if retries_left > 0:
+            register.update(dossier_id, state=DIGITIZING, event=("pipeline", "retry_scheduled", {
+                "step": step.name, "error": message, "retries_left": retries_left}))
+        else:
+            register.update(dossier_id, state=FAILED,
+                            event=("pipeline", "failed", {"step": step.name, "error": message}))
         raise StepFailed(message) from error
     register.finish_step(dossier_id, step.name, time.perf_counter() - started)
 

@@ -222,13 +222,9 @@ def run_stage(dossier_id: int, stage: str) -> str:
     with lease(connection, jid):
         started = time.perf_counter()
         try:
-            run_step(dossier_id, step, job)
-        except StepFailed as error:
+            run_step(dossier_id, step, job, retries_left=(current.retries_left or 0) if current else 0)
+        except StepFailed:
             metrics.FAILURES.labels(stage).inc()
-            if current is not None and (current.retries_left or 0) > 0:
-                register.update(dossier_id, state=DIGITIZING,
-                                event=("worker", "retry_scheduled", {"step": stage, "error": str(error),
-                                                                     "retries_left": current.retries_left}))
             raise
         metrics.STEP_SECONDS.labels(stage).observe(time.perf_counter() - started)
         following = next_step(stage)
