@@ -23,7 +23,6 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 GUTTER = 0.75  # narrowest column gutter, in median word heights (a word space is about 0.3)
 SPREAD = 2.5  # a gutter is at least this many times a line's other spaces
@@ -55,8 +54,9 @@ class Box:
         return (self.top + self.bottom) / 2
 
 
-class PlacedWord(Protocol):
-    """A recognized word and its box, as `ocr.recognize.Word` has it."""
+@dataclass(frozen=True)
+class Word:
+    """A recognized word and its box, in pixels of the upright, levelled page (`ocr.recognize.PageResult`)."""
 
     text: str
     left: int
@@ -74,7 +74,7 @@ class _Item:
     text: str
 
 
-def reading_order(words: Sequence[PlacedWord], leaders: Sequence[Box] = (),
+def reading_order(words: Sequence[Word], leaders: Sequence[Box] = (),
                   horizontal_rules: Sequence[Box] = (), vertical_rules: Sequence[Box] = ()) -> str:
     """The page's text, one line per text line or table row, in reading order."""
     kept = [w for w in words if w.text.strip()]
@@ -92,7 +92,7 @@ def reading_order(words: Sequence[PlacedWord], leaders: Sequence[Box] = (),
     return "\n".join(t for t in texts if t)
 
 
-def _is_noise(word: PlacedWord, word_height: float) -> bool:
+def _is_noise(word: Word, word_height: float) -> bool:
     if word.height > TALL * word_height:
         return True
     return word.confidence < NOISE_CONFIDENCE and not any(c.isalnum() for c in word.text)

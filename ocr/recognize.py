@@ -26,24 +26,12 @@ from ocr.binarize import flatten_background, ink_mask
 from ocr.clean import find_non_text, ink_stats, letter_centres, letters_only
 from ocr.deskew import rotate
 from ocr.layer import text_layer_problem
-from ocr.layout import reading_order
+from ocr.layout import Word, reading_order
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
 from ocr.quality import is_blank, rescan_reason
 from ocr.tesseract import TsvWord, run_tesseract
 from ocr.text import normalize_text
-
-
-@dataclass(frozen=True)
-class Word:
-    """A recognized word and its box, in pixels of the upright, levelled page at `PageResult.dpi`."""
-
-    text: str
-    left: int
-    top: int
-    width: int
-    height: int
-    confidence: float
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,16 @@
 """Reading order from word boxes: headers and signatures by column, tables by row, forms by line."""
 
-from dataclasses import dataclass
-
-from ocr.layout import Box, reading_order, table_cells
+from ocr.layout import Box, Word, reading_order, table_cells
 
 CHAR = 14  # pixels per character of the fake words below
 HEIGHT = 30
 
 
-@dataclass(frozen=True)
-class W:
-    text: str
-    left: int
-    top: int
-    width: int
-    height: int = HEIGHT
-    confidence: float = 95.0
-
-
-def line(text: str, left: int, top: int, space: int = 8) -> list[W]:
+def line(text: str, left: int, top: int, space: int = 8) -> list[Word]:
     """The words of `text` laid out from (left, top) as Tesseract would box them."""
     words = []
     for word in text.split():
-        words.append(W(word, left, top, CHAR * len(word)))
+        words.append(Word(word, left, top, CHAR * len(word), HEIGHT, 95.0))
         left += CHAR * len(word) + space
     return words
 
@@ -101,6 +89,6 @@ def test_an_underline_is_not_a_table():
 
 
 def test_signature_scribbles_and_specks_are_not_text():
-    words = [*line("NGƯỜI NỘP HỒ SƠ", 100, 100), W("j4", 150, 140, 170, 3 * HEIGHT, 0.0),
-             W("_", 400, 100, 10, HEIGHT, 40.0), *line("Nguyễn Thị Hường", 100, 240)]
+    words = [*line("NGƯỜI NỘP HỒ SƠ", 100, 100), Word("j4", 150, 140, 170, 3 * HEIGHT, 0.0),
+             Word("_", 400, 100, 10, HEIGHT, 40.0), *line("Nguyễn Thị Hường", 100, 240)]
     assert reading_order(words) == "NGƯỜI NỘP HỒ SƠ\nNguyễn Thị Hường"
