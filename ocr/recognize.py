@@ -30,7 +30,7 @@ from ocr.layout import Word, reading_order
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
 from ocr.quality import is_blank, rescan_reason
-from ocr.tesseract import TsvWord, run_tesseract
+from ocr.tesseract import run_tesseract
 from ocr.text import normalize_text
 
 
@@ -156,6 +156,6 @@ def _ocr_image(flat: np.ndarray, ink: np.ndarray, erase: np.ndarray, binary: boo
     return cleaned
 
 
-def _word(word: TsvWord, scale: float) -> Word:
+def _word(word: Word, scale: float) -> Word:
     return Word(text=normalize_text(word.text), left=round(word.left / scale), top=round(word.top / scale),
                 width=round(word.width / scale), height=round(word.height / scale), confidence=word.confidence)

@@ -22,27 +22,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ocr.layout import Word
+
 
 class TesseractError(RuntimeError):
     """Tesseract failed on a page; the message carries its stderr."""
 
 
 @dataclass(frozen=True)
-class TsvWord:
-    """A word as Tesseract's TSV reports it, in the pixels of the image it was given."""
-
-    text: str
-    left: int
-    top: int
-    width: int
-    height: int
-    confidence: float
-    line: tuple[int, int, int]  # block, paragraph, line: words of one line share it
-
-
-@dataclass(frozen=True)
 class TesseractOutput:
-    words: tuple[TsvWord, ...]
+    words: tuple[Word, ...]  # in the pixels of the image Tesseract was given
     text_pdf: bytes  # one-page PDF with only the invisible text (textonly_pdf), b"" if not asked
 
 
@@ -78,16 +67,15 @@ def run_tesseract(image: np.ndarray, dpi: float, lang: str, psm: int, *, want_pd
     return TesseractOutput(words=words, text_pdf=pdf)
 
 
-def _parse_tsv(tsv: str) -> tuple[TsvWord, ...]:
+def _parse_tsv(tsv: str) -> tuple[Word, ...]:
     rows = csv.DictReader(tsv.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
     words = []
     for row in rows:
         if row.get("level") != "5" or not (row.get("text") or "").strip():
             continue
-        words.append(TsvWord(
+        words.append(Word(
             text=row["text"], left=int(row["left"]), top=int(row["top"]), width=int(row["width"]),
-            height=int(row["height"]), confidence=float(row["conf"]),
-            line=(int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))))
+            height=int(row["height"]), confidence=float(row["conf"])))
     return tuple(words)
 
 
