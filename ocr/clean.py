@@ -107,12 +107,12 @@ def marks(ink: np.ndarray, letter_height: float) -> np.ndarray:
     around a seal for a picture and drop them unread. Letters, even a title's capitals with
     stacked marks, are never that tall and sparse; a letter touching the seal goes with it.
     """
+    if letter_height <= 0:
+        return np.zeros_like(ink)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     big = (h > 3 * letter_height) & (area < 0.3 * w * h)
     big[0] = False
-    if letter_height <= 0 or not big.any():
-        return np.zeros_like(ink)
     return np.where(big[labels], np.uint8(255), np.uint8(0))
 
 
@@ -125,9 +125,9 @@ class NonText:
     """
 
     mask: np.ndarray
-    leaders: tuple[Box, ...] = ()
-    horizontal_rules: tuple[Box, ...] = ()
-    vertical_rules: tuple[Box, ...] = ()
+    leaders: tuple[Box, ...]
+    horizontal_rules: tuple[Box, ...]
+    vertical_rules: tuple[Box, ...]
 
 
 def find_non_text(ink: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool = True, rules: bool = True,

@@ -143,6 +143,9 @@ def _table_rows(items: list[_Item], horizontal_rules: Sequence[Box], vertical_ru
     return [i for i in items if i not in taken] + rows
 
 
+_Halves = tuple[list[_Item], list[_Item]]
+
+
 def _read(lines: list[list[_Item]], word_height: float) -> list[list[_Item]]:
     """The lines in reading order: each two-column block's left column, then its right one."""
     halves = [_halves(line, word_height) for line in lines]
@@ -159,7 +162,7 @@ def _read(lines: list[list[_Item]], word_height: float) -> list[list[_Item]]:
     return ordered
 
 
-def _halves(line: list[_Item], word_height: float) -> tuple[list[_Item], list[_Item]] | None:
+def _halves(line: list[_Item], word_height: float) -> _Halves | None:
     """The line's left and right parts when it parts at a gutter, else None.
 
     A gutter is the widest space of the line, at least `GUTTER` word heights and `SPREAD` times
@@ -178,7 +181,7 @@ def _halves(line: list[_Item], word_height: float) -> tuple[list[_Item], list[_I
     return line[:at], line[at:]
 
 
-def _column_block(lines: list[list[_Item]], halves: list, i: int, word_height: float
+def _column_block(lines: list[list[_Item]], halves: list[_Halves | None], i: int, word_height: float
                   ) -> tuple[list[list[_Item]], list[list[_Item]], int] | None:
     """The two-column block starting at line `i`: its left lines, right lines and the next line's index.
 

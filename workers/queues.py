@@ -8,7 +8,7 @@ Why each piece is there:
 - Job ids are `f"{dossier}-{stage}"`: enqueuing a job already queued, scheduled or running is a
   no-op, so the watcher, `sohoa retry` and the sweeper can all enqueue without coordinating.
 - rq's `Retry` with backoff (`SOHOA_RETRY_INTERVALS`) handles transient failures; only after the
-  last attempt does the dossier stay `failed` (earlier attempts put it back to `digitizing` with a
+  last attempt is the dossier marked `failed` (earlier attempts leave it `digitizing` with a
   `retry_scheduled` event), for `sohoa retry`.
 - A worker killed with `kill -9` (or a machine losing power) leaves its job "started" for as long
   as rq's own heartbeat allows (a minute or more). Every running job therefore holds a short
