@@ -105,7 +105,7 @@ def marks(ink: np.ndarray, letter_height: float) -> np.ndarray:
 
     Tesseract reads a signature as a word of junk ("j4", ".jwM") and, worse, may take the lines
     around a seal for a picture and drop them unread. Letters, even a title's capitals with
-    stacked marks, are never that tall and sparse; a letter touching the seal goes with it.
+    stacked marks, are never that tall and sparse.
     """
     if letter_height <= 0:
         return np.zeros_like(ink)
@@ -114,6 +114,50 @@ def marks(ink: np.ndarray, letter_height: float) -> np.ndarray:
     big = (h > 3 * letter_height) & (area < 0.3 * w * h)
     big[0] = False
     return np.where(big[labels], np.uint8(255), np.uint8(0))
+
+
+def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, letter_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """What to erase of signatures and seals, and the letters under a seal that must stay.
+
+    A seal is stamped over the signer's title and name, so erasing its blob whole takes those
+    words with it, and they are what an archivist searches for. But a seal's ink is lighter than
+    printed text: around a mark whose ink falls into dark strokes and light ink away from them,
+    everything light goes (the ring, its ticks and star, letter halos), dark blobs go when they
+    are themselves signature-shaped, and the dark letters stay.
+    """
+    found = marks(ink, letter_height)
+    erase = np.zeros_like(ink)
+    keep = np.zeros_like(ink)
+    near = int(letter_height) | 1  # a seal's ring breaks into pieces where its ink is faint: take them together
+    for box in _boxes(cv2.dilate(found, np.ones((near, near), np.uint8))):
+        window = np.s_[box.top:box.bottom, box.left:box.right]
+        inky = ink[window]
+        dark = _under_seal(inky, flat[window])
+        if dark is None:
+            erase[window] |= found[window]
+            continue
+        signature = marks(cv2.dilate(dark, np.ones((3, 3), np.uint8)), letter_height) & dark
+        erase[window] |= inky & ~(dark & ~signature)
+        keep[window] |= dark & ~signature
+    return erase, keep
+
+
+SEAL_SHARE = 0.12  # part of a mark's ink that must be light and away from dark strokes for it to be a seal
+
+
+def _under_seal(ink: np.ndarray, flat: np.ndarray) -> np.ndarray | None:
+    """The dark ink in a mark's box when a seal's lighter ink is there too, else None.
+
+    Light and dark are split by Otsu's level within the box. The grey edges of dark strokes are
+    light too, so only light ink away from any dark stroke counts: a signature has next to none.
+    """
+    values = flat[ink > 0]
+    if len(values) < 100:
+        return None
+    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark = np.where((ink > 0) & (flat < level), np.uint8(255), np.uint8(0))
+    apart = (ink > 0) & (cv2.dilate(dark, np.ones((5, 5), np.uint8)) == 0)
+    return dark if apart.sum() >= SEAL_SHARE * len(values) else None
 
 
 @dataclass(frozen=True)
@@ -130,9 +174,10 @@ class NonText:
     vertical_rules: tuple[Box, ...]
 
 
-def find_non_text(ink: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool = True, rules: bool = True,
-                  signatures: bool = True) -> NonText:
-    """Leader dots, rules, signatures and seals; the mask is grown by two pixels to take their grey halo."""
+def find_non_text(ink: np.ndarray, flat: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool = True,
+                  rules: bool = True, signatures: bool = True) -> NonText:
+    """Leader dots, rules, signatures and seals; the mask is grown by two pixels to take their grey halo,
+    but never over the letters found under a seal."""
     erase = np.zeros_like(ink)
     chains: tuple[Box, ...] = ()
     if leaders:
@@ -149,7 +194,8 @@ def find_non_text(ink: np.ndarray, stats: InkStats, dpi: float, *, leaders: bool
         erase |= horizontal | vertical
     erase = cv2.dilate(erase, np.ones((5, 5), np.uint8))
     if signatures:
-        erase |= cv2.dilate(marks(ink & ~erase, stats.letter_height), np.ones((5, 5), np.uint8))
+        drawn, letters = signatures_and_seals(ink & ~erase, flat, stats.letter_height)
+        erase |= cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~letters
     return NonText(erase, chains, _boxes(horizontal), _boxes(vertical))
 
 

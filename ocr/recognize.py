@@ -103,7 +103,7 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
         grey = rotate(turn(grey, rotation), skew)
         ink = ink_mask(flat)
         stats = ink_stats(ink, page.dpi)
-    non_text = find_non_text(ink, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules,
+    non_text = find_non_text(ink, flat, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules,
                              signatures=options.remove_signatures)
     erase = non_text.mask
     reason = rescan_reason(grey, ink, stats, page.dpi)
