@@ -122,8 +122,8 @@ def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, letter_height: float
     A seal is stamped over the signer's title and name, so erasing its blob whole takes those
     words with it, and they are what an archivist searches for. But a seal's ink is lighter than
     printed text: around a mark whose ink falls into dark strokes and light ink away from them,
-    everything light goes (the ring, its ticks and star, letter halos), dark blobs go when they
-    are themselves signature-shaped, and the dark letters stay.
+    only the dark letters stay, with the grey edge of their strokes; the ring, its ticks and star
+    and the signature-shaped dark blobs go.
     """
     found = marks(ink, letter_height)
     erase = np.zeros_like(ink)
@@ -131,22 +131,24 @@ def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, letter_height: float
     near = int(letter_height) | 1  # a seal's ring breaks into pieces where its ink is faint: take them together
     for box in _boxes(cv2.dilate(found, np.ones((near, near), np.uint8))):
         window = np.s_[box.top:box.bottom, box.left:box.right]
-        inky = ink[window]
-        dark = _under_seal(inky, flat[window])
-        if dark is None:
+        level = _seal_level(ink[window], flat[window])
+        if level is None:
             erase[window] |= found[window]
             continue
-        signature = marks(cv2.dilate(dark, np.ones((3, 3), np.uint8)), letter_height) & dark
-        erase[window] |= inky & ~(dark & ~signature)
-        keep[window] |= dark & ~signature
+        window = np.s_[max(0, box.top - near):box.bottom + near, max(0, box.left - near):box.right + near]
+        dark = np.where((ink[window] > 0) & (flat[window] < level), np.uint8(255), np.uint8(0))
+        signature = marks(cv2.dilate(dark, np.ones((5, 5), np.uint8)), letter_height) & dark
+        letters = cv2.dilate(dark & ~signature, np.ones((3, 3), np.uint8))  # with the grey edge of their strokes
+        erase[window] = np.where(letters > 0, np.uint8(0), np.uint8(255))
+        keep[window] |= letters
     return erase, keep
 
 
 SEAL_SHARE = 0.12  # part of a mark's ink that must be light and away from dark strokes for it to be a seal
 
 
-def _under_seal(ink: np.ndarray, flat: np.ndarray) -> np.ndarray | None:
-    """The dark ink in a mark's box when a seal's lighter ink is there too, else None.
+def _seal_level(ink: np.ndarray, flat: np.ndarray) -> float | None:
+    """The grey level between text and a seal's lighter ink, when a mark's box holds a seal, else None.
 
     Light and dark are split by Otsu's level within the box. The grey edges of dark strokes are
     light too, so only light ink away from any dark stroke counts: a signature has next to none.
@@ -157,7 +159,7 @@ def _under_seal(ink: np.ndarray, flat: np.ndarray) -> np.ndarray | None:
     level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     dark = np.where((ink > 0) & (flat < level), np.uint8(255), np.uint8(0))
     apart = (ink > 0) & (cv2.dilate(dark, np.ones((5, 5), np.uint8)) == 0)
-    return dark if apart.sum() >= SEAL_SHARE * len(values) else None
+    return float(level) if apart.sum() >= SEAL_SHARE * len(values) else None
 
 
 @dataclass(frozen=True)
