@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ocr.binarize import ink_mask
+from ocr.clean import ink_stats, letter_centres, letters_only
 from ocr.deskew import estimate_skew, rotate
 from ocr.tesseract import detect_orientation
 
@@ -23,7 +25,7 @@ CONFIDENT_VOTE = 0.25
 MIN_LINES = 4
 UPRIGHT_SHARE = 0.58  # letters with a horizontal nearest neighbour, past which lines run across
 STRIPS = 3  # columns voted apart: side-by-side cards and two-column headers have their own lines
-DOWNSCALE = 2
+DOWNSCALE = 2  # both tests work on the page at half resolution: letters are still 10+ pixels tall
 
 
 def turn(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -32,28 +34,28 @@ def turn(image: np.ndarray, degrees: int) -> np.ndarray:
     return image if degrees % 360 == 0 else cv2.rotate(image, codes[degrees % 360])
 
 
-def orientation_and_skew(letters: np.ndarray, centres: np.ndarray, grey: np.ndarray, dpi: float,
-                         use_osd: bool = True) -> tuple[int, float]:
-    """Degrees (0/90/180/270) to turn the page clockwise so its text is upright, then the skew
-    (degrees counter-clockwise) that levels its lines.
+def orientation_and_skew(flat: np.ndarray, dpi: float, use_osd: bool = True) -> tuple[int, float]:
+    """Degrees (0/90/180/270) to turn the flattened page clockwise so its text is upright, then the
+    skew (degrees counter-clockwise) that levels its lines.
 
-    `letters` is the ink of letter-sized blobs only (photos, seals, guilloche and rules would
-    otherwise blur the line structure both tests rely on), `centres` their centres (x, y).
+    Both tests look at letter-sized blobs only: photos, seals, guilloche and rules would otherwise
+    blur the line structure they rely on.
     """
-    ink = letters
-    small = cv2.resize(ink, (ink.shape[1] // DOWNSCALE, ink.shape[0] // DOWNSCALE), interpolation=cv2.INTER_AREA)
-    horizontal = horizontal_neighbour_share(centres)
+    small = cv2.resize(flat, (flat.shape[1] // DOWNSCALE, flat.shape[0] // DOWNSCALE), interpolation=cv2.INTER_AREA)
+    stats = ink_stats(ink_mask(small), dpi / DOWNSCALE)
+    letters = letters_only(stats, dpi / DOWNSCALE)
+    horizontal = horizontal_neighbour_share(letter_centres(stats, dpi / DOWNSCALE))
     if horizontal < 1 - UPRIGHT_SHARE or (horizontal < 0.5 and not use_osd):
-        candidates, lines_of = (90, 270), turn(small, 90)
+        candidates, lines_of = (90, 270), turn(letters, 90)
     elif horizontal > UPRIGHT_SHARE or not use_osd:
-        candidates, lines_of = (0, 180), small
+        candidates, lines_of = (0, 180), letters
     else:
-        return _osd(grey, dpi), 0.0
+        return _osd(flat, dpi), 0.0
     skew, _ = estimate_skew(lines_of)
     vote, lines = upright_vote(rotate(lines_of, skew, border=0))
     if (lines >= MIN_LINES and abs(vote) >= CONFIDENT_VOTE) or not use_osd:
         return (candidates[0] if vote >= 0 else candidates[1]), skew
-    rotation = _osd(grey, dpi)
+    rotation = _osd(flat, dpi)
     return rotation, skew if rotation in candidates else 0.0  # a half turn keeps the slope of lines
 
 

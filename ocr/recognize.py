@@ -23,13 +23,13 @@ import cv2
 import numpy as np
 
 from ocr.binarize import flatten_background, ink_mask
-from ocr.clean import find_non_text, ink_stats, letter_centres, letters_only
+from ocr.clean import find_non_text, ink_stats
 from ocr.deskew import rotate
 from ocr.layer import text_layer_problem
 from ocr.layout import Word, reading_order
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
-from ocr.quality import is_blank, rescan_reason
+from ocr.quality import is_blank, paper_level, rescan_reason
 from ocr.tesseract import run_tesseract
 from ocr.text import normalize_text
 
@@ -89,24 +89,18 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
                           seconds=time.perf_counter() - started, source="text_layer")
 
     flat = flatten_background(grey, page.dpi)
-    ink = ink_mask(flat)
-    stats = ink_stats(ink, page.dpi)
     rotation, skew = 0, 0.0
     if options.orient or options.deskew:
-        rotation, skew = orientation_and_skew(letters_only(stats, page.dpi), letter_centres(stats, page.dpi),
-                                              flat, page.dpi,
-                                              use_osd=options.osd_fallback)
+        rotation, skew = orientation_and_skew(flat, page.dpi, use_osd=options.osd_fallback)
         rotation = rotation if options.orient else 0
         skew = skew if options.deskew else 0.0
-    if rotation or skew:
-        flat = rotate(turn(flat, rotation), skew)
-        grey = rotate(turn(grey, rotation), skew)
-        ink = ink_mask(flat)
-        stats = ink_stats(ink, page.dpi)
+    flat = rotate(turn(flat, rotation), skew)
+    ink = ink_mask(flat)
+    stats = ink_stats(ink, page.dpi)
     non_text = find_non_text(ink, flat, stats, page.dpi, leaders=options.remove_leaders, rules=options.remove_rules,
                              signatures=options.remove_signatures)
     erase = non_text.mask
-    reason = rescan_reason(grey, ink, stats, page.dpi)
+    reason = rescan_reason(paper_level(grey), flat, ink, stats, page.dpi)
     prepared_at = time.perf_counter()
     height, width = flat.shape
     if is_blank(stats, erase, page.dpi):
