@@ -146,8 +146,14 @@ def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, blobs: InkStats) -> 
 
 
 def _marks_within(ink: np.ndarray, blobs: InkStats) -> np.ndarray:
-    """`marks` of `ink`, a part of the ink `blobs` labels, looked for only inside the blobs tall
-    enough to hold one: labelling a few boxes costs a fraction of labelling the page again."""
+    """`marks` of `ink`, the page's ink that `blobs` labels less what cleaning took, looked for only
+    inside the blobs tall enough to hold one: labelling a few boxes costs a fraction of labelling
+    the page again.
+
+    Cleaning takes a signature's long straight strokes for rules and cuts it into pieces; a piece
+    cut off may be too small to be a mark, and Tesseract reads it as a letter that breaks the
+    signature block's columns. So a blob that is mostly a mark goes whole.
+    """
     found = np.zeros_like(ink)
     if blobs.letter_height <= 0:
         return found
@@ -155,8 +161,11 @@ def _marks_within(ink: np.ndarray, blobs: InkStats) -> np.ndarray:
     for label in np.flatnonzero(s[:, cv2.CC_STAT_HEIGHT] > 3 * blobs.letter_height)[1:]:
         x, y, w, h = s[label, :4]
         window = np.s_[y:y + h, x:x + w]
-        piece = np.where((blobs.labels[window] == label) & (ink[window] > 0), np.uint8(255), np.uint8(0))
-        found[window] |= marks(piece, blobs.letter_height)
+        blob = np.where(blobs.labels[window] == label, np.uint8(255), np.uint8(0))
+        drawn = marks(blob & ink[window], blobs.letter_height)
+        if np.count_nonzero(drawn) >= 0.5 * s[label, cv2.CC_STAT_AREA]:
+            drawn = blob
+        found[window] |= drawn
     return found
 
 
