@@ -27,6 +27,7 @@ from ocr.clean import find_non_text, ink_stats
 from ocr.deskew import rotate
 from ocr.layer import text_layer_problem
 from ocr.layout import Word, reading_order
+from ocr.mrz import fix_mrz
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
 from ocr.quality import is_blank, paper_level, rescan_reason
@@ -119,7 +120,7 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
     confidences = [w.confidence for w in words if w.confidence >= 0]
     text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
-        number=page.number, text=normalize_text(text),
+        number=page.number, text=fix_mrz(normalize_text(text)),
         confidence=float(np.mean(confidences)) if confidences else 0.0,
         rotation=rotation, skew=skew, blank=False, words=words, width=width, height=height, dpi=page.dpi,
         seconds=time.perf_counter() - started, rescan_reason=reason, text_pdf=out.text_pdf,
