@@ -34,13 +34,25 @@ def code_from_text(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def code_from_image(image: Path) -> str | None:
-    """A code held in a QR code or barcode on the page (zxing-cpp), when a vendor printed one."""
-    import zxingcpp
-    from PIL import Image
+def code_from_image(image: Path, dpi: float = 300.0) -> str | None:
+    """A code held in a QR code or barcode on the page (zxing-cpp), when a vendor printed one.
 
-    with Image.open(image) as picture:
-        for barcode in zxingcpp.read_barcodes(picture):
-            if code := code_from_text(barcode.text):
-                return code
+    Every page of a dossier without a printed code is searched, so this is kept cheap (a quarter
+    of the cost of zxing-cpp's defaults): pages scanned at 200 dpi or more are decoded at half
+    size, where a slip's QR modules are still 2-3 pixels wide, only the symbologies counter
+    software prints are tried, and never as light-on-dark.
+    """
+    import cv2
+    import zxingcpp
+
+    flag = cv2.IMREAD_REDUCED_GRAYSCALE_2 if dpi >= 200 else cv2.IMREAD_GRAYSCALE
+    picture = cv2.imread(str(image), flag)
+    if picture is None:
+        return None
+    kinds = zxingcpp.BarcodeFormat
+    printed = (kinds.QRCode, kinds.DataMatrix, kinds.PDF417, kinds.Aztec, kinds.Code128, kinds.Code39)
+    for barcode in zxingcpp.read_barcodes(picture, formats=printed, try_invert=False):
+        if code := code_from_text(barcode.text):
+            return code
     return None
+

@@ -96,7 +96,7 @@ def _read_code(dossier: Dossier, pages: list[PageImage], results: list[PageResul
     """The receipt slip's code, from its printed line or, failing that, a QR code on any page."""
     code = next((c for r in results if (c := code_from_text(r.text))), None)
     if code is None:
-        code = next((c for p in pages if (c := code_from_image(p.path))), None)
+        code = next((c for p in pages if (c := code_from_image(p.path, p.dpi))), None)
     if code and services.register.set_code_if_free(dossier.id, code):
         services.register.add_event(dossier.id, "ocr", "code_read", {"code": code})
 

@@ -50,3 +50,14 @@ def test_code_from_qr(tmp_path: Path) -> None:
     image.paste(Image.fromarray(qr).resize((300, 300), Image.NEAREST), (250, 250))
     image.save(tmp_path / "slip.png")
     assert code_from_image(tmp_path / "slip.png") == "H22.186-250519-0516"
+
+
+def test_code_from_a_two_centimetre_qr_on_a_200_dpi_scan(tmp_path: Path) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    qr = zxingcpp.write_barcode_to_image(zxingcpp.create_barcode("H48.102-250424-0976", zxingcpp.BarcodeFormat.QRCode))
+    page = Image.new("L", (1654, 2339), 235)  # A4 at 200 dpi, grey paper
+    page.paste(Image.fromarray(qr).resize((157, 157), Image.NEAREST), (1400, 120))  # 2 cm wide
+    page.save(tmp_path / "slip.jpg", quality=70, dpi=(200, 200))
+    assert code_from_image(tmp_path / "slip.jpg", dpi=200) == "H48.102-250424-0976"
