@@ -2,6 +2,8 @@
 
 The pattern is observed, not defined by a text we could read (domain.md): `{agency}-{yymmdd}-{seq}`
 with a 4-7 digit sequence. So parsing is lenient and a dossier is never refused for its code.
+Read from a scan, the agency part's look-alikes are put right where its shape leaves no doubt:
+a part such as "H57" is a capital then digits, so OCR's "HS7" is "H57".
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from vntext import fold
 
 CODE = re.compile(r"(?<![0-9A-Z.])([0-9A-Z][0-9A-Z.]*[0-9A-Z]-\d{6}-\d{4,7})(?!\d)")
 # "Mã số hồ sơ: H15.50.05.13-261008-0975" on the slip, OCR noise around the colon tolerated.
+# An agency code part that is a capital then digits, with OCR's letter look-alikes among the digits.
+LETTER_THEN_DIGITS = re.compile(r"^([A-Z])([0-9SOIBZG]*[0-9][0-9SOIBZG]*)$")
+DIGIT_LOOK_ALIKES = str.maketrans("SOIBZG", "501826")
 LABELLED = re.compile(r"ma\s*(?:so\s*)?ho\s*so\W{0,4}([0-9A-Z][0-9A-Z. ]*[0-9A-Z]\s*-\s*\d{6}\s*-\s*\d{4,7})",
                       re.IGNORECASE)
 
@@ -29,9 +34,16 @@ def code_from_text(text: str) -> str | None:
     """The code printed on a receipt slip: the labelled line first, then any code-shaped token."""
     labelled = LABELLED.search(fold(text))
     if labelled:
-        return re.sub(r"\s+", "", labelled.group(1))
+        return _agency_digits(re.sub(r"\s+", "", labelled.group(1)))
     match = CODE.search(text)
-    return match.group(1) if match else None
+    return _agency_digits(match.group(1)) if match else None
+
+
+def _agency_digits(code: str) -> str:
+    agency, _, rest = code.partition("-")
+    parts = [(m.group(1) + m.group(2).translate(DIGIT_LOOK_ALIKES)) if (m := LETTER_THEN_DIGITS.match(part))
+             else part for part in agency.split(".")]
+    return ".".join(parts) + "-" + rest
 
 
 def code_from_image(image: Path, dpi: float = 300.0) -> str | None:

@@ -99,7 +99,7 @@ def _dpi_of(image: Image.Image) -> float:
 
 
 def _tiff_pages(source: Path, work_dir: Path, first: int) -> Iterator[tuple[Path, float, None]]:
-    """Each TIFF frame as its own lossless file (a 1-bit G4 frame stays 1-bit: tiny and fast)."""
+    """Each TIFF frame as its own lossless file (a 1-bit G4 frame stays 1-bit)."""
     with Image.open(source) as tiff:
         frames = getattr(tiff, "n_frames", 1)
         if frames == 1:
@@ -108,10 +108,15 @@ def _tiff_pages(source: Path, work_dir: Path, first: int) -> Iterator[tuple[Path
         for index in range(frames):
             tiff.seek(index)
             dpi = _dpi_of(tiff)
-            out = work_dir / f"page-{first + index:04d}.png"
             frame = tiff if tiff.mode in {"1", "L", "RGB"} else tiff.convert("RGB")
-            frame.save(out, dpi=(dpi, dpi), compress_level=1)
-            yield out, dpi, None
+            yield _save_page(frame, work_dir / f"page-{first + index:04d}.tif", dpi), dpi, None
+
+
+def _save_page(image: Image.Image, out: Path, dpi: float) -> Path:
+    """A page image for OCR and the archive, written without compressing it (1-bit pages as G4,
+    which is as quick): encoding PNG cost more than the rest of the pipeline around OCR."""
+    image.save(out, dpi=(dpi, dpi), compression="group4" if image.mode == "1" else "raw")
+    return out
 
 
 def _pdf_pages(source: Path, work_dir: Path, dpi: int, first: int) -> Iterator[tuple[Path, float, str | None]]:
@@ -126,9 +131,7 @@ def _pdf_pages(source: Path, work_dir: Path, dpi: int, first: int) -> Iterator[t
                 continue
             image = convert_from_path(source, dpi=dpi, first_page=index + 1, last_page=index + 1,
                                       output_folder=None)[0]
-            out = work_dir / f"page-{number:04d}.png"
-            image.save(out, dpi=(dpi, dpi), compress_level=1)
-            yield out, float(dpi), text or None
+            yield _save_page(image, work_dir / f"page-{number:04d}.tif", dpi), float(dpi), text or None
 
 
 def _extract_scan_image(page: pikepdf.Page, stem: Path) -> tuple[Path, float] | None:

@@ -28,6 +28,10 @@ def test_code_from_slip_text_with_ocr_noise_and_no_diacritics() -> None:
     assert code_from_text("no code on this page 12-34") is None
 
 
+def test_digit_look_alikes_in_the_agency_code_are_read_as_digits() -> None:
+    assert code_from_text("Mã hồ sơ: 000.00.17.HS7-250312-0841") == "000.00.17.H57-250312-0841"
+
+
 def test_code_from_every_sample_truth_slip() -> None:
     """Every receipt slip of the public samples yields the code its manifest records."""
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
