@@ -17,8 +17,14 @@ from workers.runner import DossierRunner
 from workers.services import Services
 
 
-def _one_thread_per_process() -> None:
+def _start_page_process() -> None:
+    """One Tesseract thread per process, and the OCR stack loaded before the first page arrives."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    import ocr.recognize  # noqa: F401
+
+
+def _ready() -> None:
+    """Nothing: submitted once per page process at start, so that every process is spawned then."""
 
 
 class InlineRunner(DossierRunner):
@@ -28,7 +34,12 @@ class InlineRunner(DossierRunner):
         super().__init__(services)
         # forkserver: the parent has threads (watcher, dossiers), which fork would copy half-way
         context = multiprocessing.get_context("forkserver")
-        self.pages = ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread_per_process)
+        # the fork server imports the OCR stack (numpy, OpenCV, SciPy) once; each page process then
+        # starts from it in milliseconds instead of importing it again while pages wait
+        context.set_forkserver_preload(["ocr.recognize"])
+        self.pages = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_page_process)
+        for future in [self.pages.submit(_ready) for _ in range(jobs)]:
+            future.result()
         # Enough dossiers in flight that the page pool never waits while one dossier is split,
         # assembled or indexed: small dossiers (2-3 pages) would otherwise leave cores idle.
         self.dossiers = ThreadPoolExecutor(max_workers=4 * jobs, thread_name_prefix="dossier")
