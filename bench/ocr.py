@@ -4,7 +4,9 @@
 
 All three read the same page images (as `split_pages` prepares them; OCRmyPDF gets them wrapped
 in a PDF by img2pdf, untimed), with one Tesseract thread per process and `--jobs` processes.
-Ratios are only meaningful within one run: other work on the machine slows all three alike.
+Ratios are only meaningful within one run: other work on the machine slows all three alike. A
+shared virtual machine's speed also drifts by 10% from one minute to the next, so sohoa and raw
+Tesseract are run `--repeat` times in turn and each is timed by its fastest run, as timeit does.
 Prints CER (all / forms / prose = supporting + other / receipt slips), diacritics-blind CER, WER,
 pages per minute and peak resident memory per OCR process.
 """
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N dossiers")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-ocrmypdf", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of sohoa and raw Tesseract; the fastest counts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     scorer = _scorer(args.samples)
@@ -138,21 +141,25 @@ def main() -> None:
             stem = source.name if source.is_dir() else source.stem
             dossiers[stem] = split_pages([source], work / "pages" / stem)
         pages = {f"{stem}.p{p.number:03d}": p for stem, ps in dossiers.items() for p in ps}
-        runs = {}
-        for name in ("sohoa", "tesseract", "ocrmypdf"):
-            if name == "ocrmypdf" and args.no_ocrmypdf:
-                continue
-            out = work / name
+        runs: dict[str, dict] = {}
+        for i in range(args.repeat):
+            for name in ("sohoa", "tesseract") if i % 2 == 0 else ("tesseract", "sohoa"):
+                out = work / f"{name}{i}"
+                out.mkdir()
+                info = run_sohoa(pages, args.jobs, out) if name == "sohoa" else run_tesseract(pages, args.jobs, out)
+                if name not in runs:
+                    info["rates"] = score(scorer, args.samples / "truth", out, list(pages), kinds)
+                    info["walls"] = []
+                    runs[name] = info
+                runs[name]["walls"].append(info["wall"])
+                runs[name]["wall"] = min(runs[name]["walls"])
+        if not args.no_ocrmypdf:
+            out = work / "ocrmypdf"
             out.mkdir()
-            if name == "sohoa":
-                info = run_sohoa(pages, args.jobs, out)
-            elif name == "tesseract":
-                info = run_tesseract(pages, args.jobs, out)
-            else:
-                info = run_ocrmypdf(dossiers, args.jobs, out, work)
+            runs["ocrmypdf"] = run_ocrmypdf(dossiers, args.jobs, out, work)
+            runs["ocrmypdf"]["rates"] = score(scorer, args.samples / "truth", out, list(pages), kinds)
+        for info in runs.values():
             info["pages_per_minute"] = len(pages) / info["wall"] * 60
-            info["rates"] = score(scorer, args.samples / "truth", out, list(pages), kinds)
-            runs[name] = info
     _report(runs, len(pages), args.json)
 
 
@@ -177,6 +184,9 @@ def _report(runs: dict, pages: int, as_json: bool) -> None:
         print(f"| {name} | {pct('all')} | {pct('forms')} | {pct('prose')} | {pct('slips')} | {pct('all', 'blind')} "
               f"| {pct('all', 'wer')} | {r['worst']['page']} {100 * r['worst']['cer']:.1f}% "
               f"| {info['pages_per_minute']:.1f} | {info['sohoa_speed_ratio']:.2f} | {rss} |")
+    for name, info in runs.items():
+        if len(info.get("walls", [])) > 1:
+            print(f"\n{name}: seconds of each run {' '.join(f'{w:.1f}' for w in info['walls'])}, the fastest counts")
     if "rss_python_mb" in runs["sohoa"]:
         print("\npeak RSS of sohoa: python worker / its tesseract child")
 
