@@ -30,6 +30,7 @@ ALIGN = 1.5  # lines of one column are centred within this many word heights of 
 REACH = 6.0  # a column's next line is at most this many word heights below (a signature's space)
 TALL = 2.5  # words taller than this many median word heights are signatures or seals read as text
 NOISE_CONFIDENCE = 50.0  # below this, a word without a letter or digit is a speck, not text
+JUNK_CONFIDENCE = 15.0  # below this, a word is what is left of a signature or a seal, letters or not
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def reading_order(words: Sequence[Word], leaders: Sequence[Box] = (),
 
 def _is_noise(word: Word, word_height: float) -> bool:
     if word.height > TALL * word_height:
+        return True
+    if word.confidence < JUNK_CONFIDENCE:
         return True
     return word.confidence < NOISE_CONFIDENCE and not any(c.isalnum() for c in word.text)
 

@@ -92,3 +92,12 @@ def test_signature_scribbles_and_specks_are_not_text():
     words = [*line("NGƯỜI NỘP HỒ SƠ", 100, 100), Word("j4", 150, 140, 170, 3 * HEIGHT, 0.0),
              Word("_", 400, 100, 10, HEIGHT, 40.0), *line("Nguyễn Thị Hường", 100, 240)]
     assert reading_order(words) == "NGƯỜI NỘP HỒ SƠ\nNguyễn Thị Hường"
+
+
+def test_what_tesseract_gave_up_on_between_two_signature_blocks_does_not_part_them():
+    # a signature's leftover strokes read as a word Tesseract has no confidence in, letters or not
+    words = (line("BÊN ỦY QUYỀN", 250, 100) + line("BÊN NHẬN ỦY QUYỀN", 900, 100)
+             + [Word("W\"NWN", 960, 170, 90, HEIGHT + 10, 4.0), Word("ngày", 300, 300, 60, HEIGHT, 41.0)]
+             + line("Đoàn Thị Kim Luyến", 200, 240) + line("Trương Bá Hưởng", 900, 240))
+    assert reading_order(words).split("\n") == ["BÊN ỦY QUYỀN", "Đoàn Thị Kim Luyến", "ngày",
+                                                 "BÊN NHẬN ỦY QUYỀN", "Trương Bá Hưởng"]
