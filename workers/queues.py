@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +38,7 @@ from rq.job import JobStatus
 
 from sohoa.settings import Settings, load_settings
 from storage.register import DIGITIZING, FAILED, RECEIVED
-from workers import metrics
+from workers import metrics, pool
 from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, finish, run_step
 from workers.services import Services
 
@@ -167,11 +167,7 @@ def page_pool(settings: Settings) -> Executor | None:
     if "pool" not in _PAGES:
         _PAGES["pool"] = None
         if settings.jobs > 1:
-            import multiprocessing
-
-            from workers.inline import _one_thread_per_process
-            _PAGES["pool"] = ProcessPoolExecutor(settings.jobs, initializer=_one_thread_per_process,
-                                                 mp_context=multiprocessing.get_context("forkserver"))
+            _PAGES["pool"] = pool.page_pool(settings.jobs)
     return _PAGES["pool"]
 
 

@@ -7,7 +7,7 @@ UTF-8 NFC, NNN from 001. Benchmarks and outside scorers read exactly that, so it
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from pathlib import Path
 
 import typer
@@ -18,6 +18,7 @@ from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.recognize import OcrOptions, PageResult, recognize_page
 from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import load_settings
+from workers.pool import page_pool
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +50,7 @@ def ocr_command(
     options = OcrOptions(lang=lang or settings.ocr_lang, text_pdf=pdf_dir is not None)
     workers = jobs or settings.jobs
     text_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, ProcessPoolExecutor(workers) as executor:
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, page_pool(workers) as executor:
         for index, path in enumerate(paths):
             stem = path.name if path.is_dir() else path.stem
             try:

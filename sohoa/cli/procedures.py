@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 
 import typer
@@ -21,6 +21,7 @@ from procedures import Catalog, CatalogError, Classification, TrainedModel, clas
 from procedures.text import fold_key
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 from sohoa.settings import Settings, load_settings
+from workers.pool import page_pool
 
 TEXT_SUFFIXES = {".txt"}
 
@@ -116,7 +117,7 @@ def _text_pages(path: Path) -> list[str] | None:
     return None
 
 
-def _ocr_pages(path: Path, settings: Settings, executor: ProcessPoolExecutor) -> list[str]:
+def _ocr_pages(path: Path, settings: Settings, executor: Executor) -> list[str]:
     from ocr.pages import split_pages
     from ocr.recognize import OcrOptions, recognize_pages
 
@@ -145,7 +146,7 @@ def classify_command(
     limit = settings.review_threshold if threshold is None else threshold
     table = Table("path", "procedure", "confidence", "review", "top 3")
     failures = 0
-    with ProcessPoolExecutor(settings.jobs) as executor:
+    with page_pool(settings.jobs) as executor:
         for shown in paths:  # printed exactly as given: scorers match it against their manifest
             path = Path(shown)
             try:
