@@ -1,8 +1,10 @@
 """OCR of our own renders: what a user cares about is the text, upright, with the form's values."""
 
+import math
 from pathlib import Path
 
 import pytest
+from PIL import ImageDraw
 from rapidfuzz.distance import Levenshtein
 
 from ocr.pages import PageImage, split_pages
@@ -86,3 +88,22 @@ def test_slip_is_read_column_by_column_and_row_by_row(tmp_path: Path):
         "Thành phần Số lượng", "Tờ khai đăng ký khai sinh 01 bản chính",
         "NGƯỜI NỘP HỒ SƠ", "(Ký, ghi rõ họ tên)", "Nguyễn Thị Hường",
         "NGƯỜI TIẾP NHẬN", "(Ký, ghi rõ họ tên)", "Dương Văn Hưởng"]
+
+
+def test_a_seal_stamped_over_the_signer_leaves_the_title_and_name_readable(tmp_path: Path):
+    # as agencies sign: title, the red (here grey) seal overlapping it and the name, a signature across
+    page = render(["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH - PHÓ CHỦ TỊCH", "", "", "Trương Thị Hồng Ngân"],
+                  size_pt=14)
+    draw = ImageDraw.Draw(page)
+    centre, radius = (300, 230), 120
+    for r in (radius, radius - 22):
+        draw.ellipse([centre[0] - r, centre[1] - r, centre[0] + r, centre[1] + r], outline=135, width=4)
+    for k in range(24):  # the ticks between the rings
+        a = 2 * math.pi * k / 24
+        draw.line([(centre[0] + (radius - 20) * math.cos(a), centre[1] + (radius - 20) * math.sin(a)),
+                   (centre[0] + (radius - 4) * math.cos(a), centre[1] + (radius - 4) * math.sin(a))], fill=135,
+                  width=3)
+    draw.line([(250 + 14 * k, 215 + (90 if k % 2 else 0) - 2 * k) for k in range(14)], fill=10, width=3)
+    result = recognize_page(PageImage(save(degrade(page, seed=5), tmp_path / "signed.png"), 1, DPI), FAST)
+    expected = ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH - PHÓ CHỦ TỊCH", "Trương Thị Hồng Ngân"]
+    assert cer("\n".join(expected), result.text) < 0.05 and result.text.split("\n")[-1] == expected[-1]
