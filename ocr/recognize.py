@@ -4,10 +4,11 @@ The recipe, each step there because the benchmark showed it pays (bench/ocr.py):
 1. trust an existing PDF text layer when it is real Unicode text, and stop there;
 2. flatten the paper and separate ink (binarize.py);
 3. find which way is up and the skew (orient.py), turn and level the page;
-4. erase dotted leaders, ruling lines, signatures and seals (clean.py), call the page blank if no
-   letters remain;
+4. erase dotted leaders, ruling lines, signatures and seals, keeping the letters under a seal
+   (clean.py), call the page blank if no letters remain;
 5. one Tesseract run (one thread) giving word boxes and the invisible text layer;
-6. the text in reading order from the word boxes, leaders and table rules (layout.py).
+6. the text in reading order from the word boxes, leaders and table rules (layout.py);
+7. an ID card's machine-readable zone read by its own rules (mrz.py).
 
 `recognize_page` takes and returns plain picklable values, so callers run it in worker processes.
 """
