@@ -30,6 +30,7 @@ from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import in_turn
 from ocr.pages import PageImage, split_pages
 from ocr.recognize import OcrOptions, PageResult, recognize_page
 
@@ -142,17 +143,16 @@ def main() -> None:
             dossiers[stem] = split_pages([source], work / "pages" / stem)
         pages = {f"{stem}.p{p.number:03d}": p for stem, ps in dossiers.items() for p in ps}
         runs: dict[str, dict] = {}
-        for i in range(args.repeat):
-            for name in ("sohoa", "tesseract") if i % 2 == 0 else ("tesseract", "sohoa"):
-                out = work / f"{name}{i}"
-                out.mkdir()
-                info = run_sohoa(pages, args.jobs, out) if name == "sohoa" else run_tesseract(pages, args.jobs, out)
-                if name not in runs:
-                    info["rates"] = score(scorer, args.samples / "truth", out, list(pages), kinds)
-                    info["walls"] = []
-                    runs[name] = info
-                runs[name]["walls"].append(info["wall"])
-                runs[name]["wall"] = min(runs[name]["walls"])
+        for i, name in in_turn(("sohoa", "tesseract"), args.repeat):
+            out = work / f"{name}{i}"
+            out.mkdir()
+            info = run_sohoa(pages, args.jobs, out) if name == "sohoa" else run_tesseract(pages, args.jobs, out)
+            if name not in runs:
+                info["rates"] = score(scorer, args.samples / "truth", out, list(pages), kinds)
+                info["walls"] = []
+                runs[name] = info
+            runs[name]["walls"].append(info["wall"])
+            runs[name]["wall"] = min(runs[name]["walls"])
         if not args.no_ocrmypdf:
             out = work / "ocrmypdf"
             out.mkdir()

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench import in_turn
 from ocr.pages import split_pages
 from ocr.recognize import recognize_page
 from sohoa.settings import Settings
@@ -117,9 +118,8 @@ def main() -> None:
         runs = {"base": lambda i: baseline(images, args.jobs),
                 "stage": lambda i: ocr_stage(entries, work / f"stage{i}", args.jobs),
                 "pipeline": lambda i: _pipeline_seconds(entries, args.jobs, work / f"var{i}", len(images))}
-        for i in range(args.repeat):
-            for name in (list(runs) if i % 2 == 0 else list(reversed(runs))):
-                times[name].append(runs[name](i))
+        for i, name in in_turn(list(runs), args.repeat):
+            times[name].append(runs[name](i))
         shutil.rmtree(work / "pages", ignore_errors=True)
     base, stage, elapsed = (min(times[name]) for name in ("base", "stage", "pipeline"))
     pages = len(images)
