@@ -162,7 +162,7 @@ def _services() -> Services:
 _PAGES: dict[str, Executor | None] = {}
 
 
-def page_pool(settings: Settings) -> Executor | None:
+def worker_pages(settings: Settings) -> Executor | None:
     """One page process per core (one Tesseract thread each), kept for the worker's life."""
     if "pool" not in _PAGES:
         _PAGES["pool"] = None
@@ -214,7 +214,7 @@ def run_stage(dossier_id: int, stage: str) -> str:
     if (row is not None and row.state == "done" and next_step(stage) is None
             and register.events(dossier_id, action="digitized", limit=1)):
         return dossier.state  # a re-run of a finished dossier's last job (its worker or Redis died late)
-    job = Job(services=services, executor=page_pool(services.settings))
+    job = Job(services=services, executor=worker_pages(services.settings))
     with lease(connection, jid):
         started = time.perf_counter()
         try:
