@@ -101,17 +101,19 @@ def ruling_lines(ink: np.ndarray, letter_height: float, dpi: float) -> tuple[np.
 
 
 def marks(ink: np.ndarray, letter_height: float) -> np.ndarray:
-    """Mask of signatures and seals: blobs taller than three letters whose strokes cover little of their box.
+    """Mask of signatures and seals: blobs taller than three letters, or taller than two and wider
+    than four, whose strokes cover little of their box.
 
     Tesseract reads a signature as a word of junk ("j4", ".jwM") and, worse, may take the lines
     around a seal for a picture and drop them unread. Letters, even a title's capitals with
-    stacked marks, are never that tall and sparse.
+    stacked marks, are never that tall and sparse, and printed letters do not join into one blob
+    four letters wide: a quick zigzag signature under three letters tall does.
     """
     if letter_height <= 0:
         return np.zeros_like(ink)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
-    big = (h > 3 * letter_height) & (area < 0.3 * w * h)
+    big = ((h > 3 * letter_height) | ((h > 2 * letter_height) & (w > 4 * letter_height))) & (area < 0.3 * w * h)
     big[0] = False
     return np.where(big[labels], np.uint8(255), np.uint8(0))
 
@@ -147,8 +149,8 @@ def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, blobs: InkStats) -> 
 
 def _marks_within(ink: np.ndarray, blobs: InkStats) -> np.ndarray:
     """`marks` of `ink`, the page's ink that `blobs` labels less what cleaning took, looked for only
-    inside the blobs tall enough to hold one: labelling a few boxes costs a fraction of labelling
-    the page again.
+    inside the blobs tall enough to hold one (two letter heights): labelling a few boxes costs a
+    fraction of labelling the page again.
 
     Cleaning takes a signature's long straight strokes for rules and cuts it into pieces; a piece
     cut off may be too small to be a mark, and Tesseract reads it as a letter that breaks the
@@ -158,7 +160,7 @@ def _marks_within(ink: np.ndarray, blobs: InkStats) -> np.ndarray:
     if blobs.letter_height <= 0:
         return found
     s = blobs.stats
-    for label in np.flatnonzero(s[:, cv2.CC_STAT_HEIGHT] > 3 * blobs.letter_height)[1:]:
+    for label in np.flatnonzero(s[:, cv2.CC_STAT_HEIGHT] > 2 * blobs.letter_height)[1:]:
         x, y, w, h = s[label, :4]
         window = np.s_[y:y + h, x:x + w]
         blob = np.where(blobs.labels[window] == label, np.uint8(255), np.uint8(0))

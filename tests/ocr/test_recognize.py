@@ -107,3 +107,14 @@ def test_a_seal_stamped_over_the_signer_leaves_the_title_and_name_readable(tmp_p
     result = recognize_page(PageImage(save(degrade(page, seed=5), tmp_path / "signed.png"), 1, DPI), FAST)
     expected = ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH - PHÓ CHỦ TỊCH", "Trương Thị Hồng Ngân"]
     assert cer("\n".join(expected), result.text) < 0.05 and result.text.split("\n")[-1] == expected[-1]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_short_wide_signature_between_title_and_name_is_not_read_as_a_line(tmp_path: Path, seed: int):
+    # a quick zigzag under three letters tall: without the wide-mark rule Tesseract reads it as "WMWMW"
+    page = render(["NGƯỜI ĐO VẼ", "", "", "Đinh Thị Kim Duyên"])
+    ImageDraw.Draw(page).line([(230 + 11 * k, 205 + (55 if k % 2 else 0) - (k % 3) * 6) for k in range(18)],
+                              fill=10, width=3)
+    result = recognize_page(PageImage(save(degrade(page, seed=seed), tmp_path / "signed.png"), 1, DPI), FAST)
+    lines = result.text.split("\n")
+    assert lines[0] == "NGƯỜI ĐO VẼ" and len(lines) == 2 and cer("Đinh Thị Kim Duyên", lines[1]) < 0.1
