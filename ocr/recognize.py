@@ -32,6 +32,7 @@ from ocr.mrz import fix_mrz
 from ocr.orient import orientation_and_skew, turn
 from ocr.pages import PageImage
 from ocr.quality import is_blank, paper_level, rescan_reason
+from ocr.reread import reread_cells
 from ocr.tesseract import run_tesseract
 from ocr.text import normalize_text
 
@@ -113,11 +114,11 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
 
     image = _ocr_image(flat, ink, erase, binary=options.binary_for_ocr)
     scale = options.min_ocr_dpi / page.dpi if options.min_ocr_dpi > page.dpi else 1.0
-    if scale > 1.0:
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    out = run_tesseract(image, page.dpi * scale, options.lang, options.psm, want_pdf=options.text_pdf,
+    upscaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1.0 else image
+    out = run_tesseract(upscaled, page.dpi * scale, options.lang, options.psm, want_pdf=options.text_pdf,
                         timeout=options.timeout)
-    words = tuple(_word(w, scale) for w in out.words)
+    words = reread_cells(image, [_word(w, scale) for w in out.words], non_text.horizontal_rules,
+                         non_text.vertical_rules, page.dpi, options.lang, options.timeout)
     confidences = [w.confidence for w in words if w.confidence >= 0]
     text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
