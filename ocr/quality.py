@@ -36,8 +36,8 @@ def is_blank(stats: InkStats, erased: np.ndarray, dpi: float) -> bool:
 
 
 def paper_level(grey: np.ndarray) -> int:
-    """How bright the paper is: the grey level 95% of the page is darker than (every fourth pixel)."""
-    histogram = np.bincount(grey[::2, ::2].ravel(), minlength=256).cumsum()
+    """How bright the paper is: the grey level 95% of the page is darker than (every fourth row)."""
+    histogram = np.bincount(grey[::4].ravel(), minlength=256).cumsum()
     return int(np.searchsorted(histogram, 0.95 * histogram[-1]))
 
 
@@ -59,15 +59,23 @@ def rescan_reason(paper: int, flat: np.ndarray, ink: np.ndarray, stats: InkStats
 def _edge_sharpness(flat: np.ndarray, ink: np.ndarray, samples: int = 20_000) -> float:
     """Steepest grey step across letter edges over the ink/paper contrast: sharp scans score near 1.
 
-    Measured at a sample of the pixels just outside the ink, so it costs a few milliseconds.
+    Measured at a sample of the pixels just outside the ink, taken from every fourth row (whole
+    rows are contiguous, so finding them costs a millisecond, not the 4 ms of a strided grid).
     """
     halo = cv2.dilate(ink, np.ones((3, 3), np.uint8)) - ink
-    ys, xs = np.nonzero(halo[1:-1:2, 1:-1:2])  # every fourth pixel is plenty to sample from
-    if len(xs) < 500:
+    halo[:, [0, -1]] = 0
+    rows = np.ascontiguousarray(halo[1:-1:4])
+    found = np.flatnonzero(rows)
+    if len(found) < 500:
         return 1.0
-    pick = np.random.default_rng(0).choice(len(xs), min(samples, len(xs)), replace=False)
-    ys, xs = 2 * ys[pick] + 1, 2 * xs[pick] + 1
-    g = flat.astype(np.int16)
-    steps = np.maximum(np.abs(g[ys, xs + 1] - g[ys, xs - 1]), np.abs(g[ys + 1, xs] - g[ys - 1, xs]))
-    ink_level = float(np.percentile(flat[ink > 0][::97], 10)) if ink.any() else 0.0
+    ys, xs = np.divmod(found[np.random.default_rng(0).integers(0, len(found), min(samples, len(found)))],
+                       rows.shape[1])
+    ys = 4 * ys + 1
+
+    def at(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return flat[y, x].astype(np.int16)
+
+    steps = np.maximum(np.abs(at(ys, xs + 1) - at(ys, xs - 1)), np.abs(at(ys + 1, xs) - at(ys - 1, xs)))
+    inked = flat[::4][ink[::4] > 0]
+    ink_level = float(np.percentile(inked, 10)) if inked.size else 0.0
     return float(np.percentile(steps, 90)) / max(paper_level(flat) - ink_level, 1.0)
