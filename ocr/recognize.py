@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -117,8 +117,9 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
     upscaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1.0 else image
     out = run_tesseract(upscaled, page.dpi * scale, options.lang, options.psm, want_pdf=options.text_pdf,
                         timeout=options.timeout)
-    words = reread_cells(image, [_word(w, scale) for w in out.words], non_text.horizontal_rules,
-                         non_text.vertical_rules, page.dpi, options.lang, options.timeout)
+    first = [_in_page(w, scale) for w in out.words]
+    words = tuple(replace(w, text=normalize_text(w.text)) for w in reread_cells(
+        image, first, non_text.horizontal_rules, non_text.vertical_rules, page.dpi, options.lang, options.timeout))
     confidences = [w.confidence for w in words if w.confidence >= 0]
     text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
@@ -153,6 +154,7 @@ def _ocr_image(flat: np.ndarray, ink: np.ndarray, erase: np.ndarray, binary: boo
     return cleaned
 
 
-def _word(word: Word, scale: float) -> Word:
-    return Word(text=normalize_text(word.text), left=round(word.left / scale), top=round(word.top / scale),
-                width=round(word.width / scale), height=round(word.height / scale), confidence=word.confidence)
+def _in_page(word: Word, scale: float) -> Word:
+    """A word Tesseract found on the page upscaled by `scale`, in the page's own pixels."""
+    return replace(word, left=round(word.left / scale), top=round(word.top / scale),
+                   width=round(word.width / scale), height=round(word.height / scale))
