@@ -54,6 +54,10 @@ class Box:
     def centre_y(self) -> float:
         return (self.top + self.bottom) / 2
 
+    def holds(self, other: Box) -> bool:
+        """Whether `other`'s centre lies inside this box: how a word is placed in a table cell."""
+        return self.left <= other.centre_x < self.right and self.top <= other.centre_y < self.bottom
+
 
 @dataclass(frozen=True)
 class Word:
@@ -65,6 +69,10 @@ class Word:
     width: int
     height: int
     confidence: float
+
+    @property
+    def box(self) -> Box:
+        return Box(self.left, self.top, self.left + self.width, self.top + self.height)
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def reading_order(words: Sequence[Word], leaders: Sequence[Box] = (),
         return ""
     word_height = statistics.median(w.height for w in kept)
     kept = [w for w in kept if not _is_noise(w, word_height)]
-    items = [_Item(Box(w.left, w.top, w.left + w.width, w.top + w.height), w.text) for w in kept]
+    items = [_Item(w.box, w.text) for w in kept]
     # A leader is a row of dots on the baseline: give it a word's height so it joins its line.
     items = _table_rows(items, horizontal_rules, vertical_rules) + [
         _Item(Box(b.left, round(b.bottom - 0.8 * word_height), b.right, round(b.bottom + 0.2 * word_height)), "")
@@ -136,8 +144,7 @@ def _table_rows(items: list[_Item], horizontal_rules: Sequence[Box], vertical_ru
     for cells in table_cells(horizontal_rules, vertical_rules, slack):
         texts = []
         for cell in cells:
-            inside = [i for i in items if i not in taken and cell.left <= i.box.centre_x < cell.right
-                      and cell.top <= i.box.centre_y < cell.bottom]
+            inside = [i for i in items if i not in taken and cell.holds(i.box)]
             if inside:
                 taken.update(inside)
                 texts.append(" ".join(i.text for line in _lines(inside) for i in line))

@@ -36,7 +36,7 @@ def reread_cells(image: np.ndarray, words: Sequence[Word], horizontal_rules: Seq
     margin = max(1, round(dpi / 100))  # off the erased rules' edges
     cells = [Box(c.left + margin, c.top + margin, c.right - margin, c.bottom - margin)
              for row in table_cells(horizontal_rules, vertical_rules, round(height / 2)) for c in row]
-    inside = [(cell, [w for w in words if _centre_in(w, cell)]) for cell in cells
+    inside = [(cell, [w for w in words if cell.holds(w.box)]) for cell in cells
               if cell.right > cell.left and cell.bottom > cell.top]
     misread = [(cell, first) for cell, first in inside if any(_misread(w, height) for w in first)]
     if not misread:
@@ -83,6 +83,3 @@ def _confidence(words: Sequence[Word]) -> float:
     confidence. A reading that loses words to junk, or drops them, scores lower."""
     return sum(w.confidence * len(w.text) for w in words if w.confidence >= JUNK_CONFIDENCE)
 
-
-def _centre_in(word: Word, cell: Box) -> bool:
-    return cell.left <= word.left + word.width / 2 < cell.right and cell.top <= word.top + word.height / 2 < cell.bottom
