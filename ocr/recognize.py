@@ -73,7 +73,6 @@ class OcrOptions:
     remove_rules: bool = True  # ruling lines and table borders
     remove_signatures: bool = True  # signatures and seals, which Tesseract reads as junk or hides text behind
     binary_for_ocr: bool = False  # give Tesseract the cleaned binary page instead of the flattened grey
-    min_ocr_dpi: float = 0.0  # upscale pages scanned below this resolution before OCR (0 = never)
     text_pdf: bool = True  # also produce the invisible text layer for the searchable PDF
     timeout: float = 300.0  # seconds Tesseract may spend on one page
 
@@ -113,13 +112,10 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
                           prepare_seconds=prepared_at - started, text_layer_issue=issue)
 
     image = _ocr_image(flat, ink, erase, binary=options.binary_for_ocr)
-    scale = options.min_ocr_dpi / page.dpi if options.min_ocr_dpi > page.dpi else 1.0
-    upscaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1.0 else image
-    out = run_tesseract(upscaled, page.dpi * scale, options.lang, options.psm, want_pdf=options.text_pdf,
+    out = run_tesseract(image, page.dpi, options.lang, options.psm, want_pdf=options.text_pdf,
                         timeout=options.timeout)
-    first = [_in_page(w, scale) for w in out.words]
     words = tuple(replace(w, text=normalize_text(w.text)) for w in reread_cells(
-        image, first, non_text.horizontal_rules, non_text.vertical_rules, page.dpi, options.lang, options.timeout))
+        image, out.words, non_text.horizontal_rules, non_text.vertical_rules, page.dpi, options.lang, options.timeout))
     confidences = [w.confidence for w in words if w.confidence >= 0]
     text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
@@ -153,8 +149,3 @@ def _ocr_image(flat: np.ndarray, ink: np.ndarray, erase: np.ndarray, binary: boo
     cleaned[erase > 0] = 255
     return cleaned
 
-
-def _in_page(word: Word, scale: float) -> Word:
-    """A word Tesseract found on the page upscaled by `scale`, in the page's own pixels."""
-    return replace(word, left=round(word.left / scale), top=round(word.top / scale),
-                   width=round(word.width / scale), height=round(word.height / scale))
