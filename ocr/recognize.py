@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 import cv2
@@ -126,12 +125,9 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
         prepare_seconds=prepared_at - started, text_layer_issue=issue)
 
 
-def recognize_pages(pages: Sequence[PageImage], options: OcrOptions = OcrOptions(),
-                    executor: Executor | None = None) -> list[PageResult]:
-    """Every page through `recognize_page`, on the caller's executor (None: here), in page order."""
-    if executor is None:
-        return [recognize_page(page, options) for page in pages]
-    return list(executor.map(recognize_page, pages, [options] * len(pages)))
+def recognize_pages(pages: Sequence[PageImage], options: OcrOptions = OcrOptions()) -> list[PageResult]:
+    """Every page through `recognize_page` in this process, in page order (workers/pool.py spreads them)."""
+    return [recognize_page(page, options) for page in pages]
 
 
 def _read_grey(page: PageImage) -> np.ndarray:

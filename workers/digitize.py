@@ -1,6 +1,6 @@
 """The OCR step: the stored originals of a dossier become page texts and a searchable PDF.
 
-Pages are spread over the page executor (one Tesseract thread per process), so several dossiers
+Pages are spread over the page processes (one Tesseract thread each), so several dossiers
 digitized at once keep every core busy. The step reads only from the object store, never from
 the inbox, so it runs the same on the watcher's machine or on an OCR worker elsewhere.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from procedures.pages import read_page
 from storage.local import LocalObjectStore
 from storage.models import Dossier, File
 from storage.objects import sha256_file
+from workers.pool import PagePool
 from workers.seal import seal_copy
 from workers.services import Services
 
@@ -44,24 +44,18 @@ def fetch_originals(files: list[File], services: Services, work: Path) -> list[P
     return paths
 
 
-def recognize(pages: list[PageImage], options: OcrOptions, executor: Executor | None,
+def recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool | None,
               on_page: Callable[[int], None]) -> list[PageResult]:
     """Every page through OCR, in page order, reporting each finished page."""
-    if executor is None:
-        results = []
-        for page in pages:
-            results.append(recognize_page(page, options))
-            on_page(len(results))
-        return results
-    futures = [executor.submit(recognize_page, page, options) for page in pages]
+    read = pool.recognize(pages, options) if pool else (recognize_page(page, options) for page in pages)
     results = []
-    for done, future in enumerate(futures, start=1):
-        results.append(future.result())
-        on_page(done)
+    for result in read:
+        results.append(result)
+        on_page(len(results))
     return results
 
 
-def digitize(dossier_id: int, services: Services, executor: Executor | None,
+def digitize(dossier_id: int, services: Services, pool: PagePool | None,
              progress: PageProgress | None = None) -> None:
     """OCR a dossier, store its digitized copy and its pages; safe to run again after a crash."""
     settings, register = services.settings, services.register
@@ -74,7 +68,7 @@ def digitize(dossier_id: int, services: Services, executor: Executor | None,
         sources = fetch_originals(register.files(dossier_id, "original"), services, work)
         pages = split_pages(sources, work / "pages", dpi=settings.ocr_dpi)
         total = len(pages)
-        results = recognize(pages, OcrOptions(lang=settings.ocr_lang), executor,
+        results = recognize(pages, OcrOptions(lang=settings.ocr_lang), pool,
                             lambda done: progress(dossier_id, done, total) if progress else None)
         if not dossier.code:
             _read_code(dossier, pages, results, services)

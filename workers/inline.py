@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from workers.digitize import PageProgress
 from workers.pipeline import Job, run_pipeline
-from workers.pool import page_pool
+from workers.pool import PagePool
 from workers.runner import DossierRunner
 from workers.services import Services
 
@@ -21,11 +21,11 @@ class InlineRunner(DossierRunner):
 
     def __init__(self, services: Services, jobs: int, progress: PageProgress | None = None) -> None:
         super().__init__(services)
-        self.pages = page_pool(jobs)
+        self.pages = PagePool(jobs)
         # Enough dossiers in flight that the page pool never waits while one dossier is split,
         # assembled or indexed: small dossiers (2-3 pages) would otherwise leave cores idle.
         self.dossiers = ThreadPoolExecutor(max_workers=4 * jobs, thread_name_prefix="dossier")
-        self.job = Job(services=services, executor=self.pages, progress=progress)
+        self.job = Job(services=services, pages=self.pages, progress=progress)
 
     def submit(self, dossier_id: int) -> Future[str]:
         with self._lock:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
 from workers.classify import awaits_review, classify_dossier
 from workers.digitize import PageProgress, digitize
 from workers.index import index
+from workers.pool import PagePool
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class Job:
     """What a step needs besides the dossier: where pages run, and whom to tell of progress."""
 
     services: Services
-    executor: Executor | None = None
+    pages: PagePool | None = None  # None: pages read in this process, one after another
     progress: PageProgress | None = None
 
 
@@ -39,7 +39,7 @@ class PipelineStep:
 
 
 STEPS: tuple[PipelineStep, ...] = (
-    PipelineStep("ocr", lambda d, job: digitize(d, job.services, job.executor, job.progress)),
+    PipelineStep("ocr", lambda d, job: digitize(d, job.services, job.pages, job.progress)),
     PipelineStep("classify", lambda d, job: classify_dossier(d, job.services)),
     PipelineStep("index", lambda d, job: index(d, job.services)),
 )

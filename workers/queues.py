@@ -25,7 +25,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -159,15 +158,15 @@ def _services() -> Services:
     return Services(load_settings())
 
 
-_PAGES: dict[str, Executor | None] = {}
+_PAGES: dict[str, pool.PagePool | None] = {}
 
 
-def worker_pages(settings: Settings) -> Executor | None:
+def worker_pages(settings: Settings) -> pool.PagePool | None:
     """One page process per core (one Tesseract thread each), kept for the worker's life."""
     if "pool" not in _PAGES:
         _PAGES["pool"] = None
         if settings.jobs > 1:
-            _PAGES["pool"] = pool.page_pool(settings.jobs)
+            _PAGES["pool"] = pool.PagePool(settings.jobs)
     return _PAGES["pool"]
 
 
@@ -214,7 +213,7 @@ def run_stage(dossier_id: int, stage: str) -> str:
     if (row is not None and row.state == "done" and next_step(stage) is None
             and register.events(dossier_id, action="digitized", limit=1)):
         return dossier.state  # a re-run of a finished dossier's last job (its worker or Redis died late)
-    job = Job(services=services, executor=worker_pages(services.settings))
+    job = Job(services=services, pages=worker_pages(services.settings))
     with lease(connection, jid):
         started = time.perf_counter()
         try:

@@ -7,7 +7,6 @@ UTF-8 NFC, NNN from 001. Benchmarks and outside scorers read exactly that, so it
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import Executor, as_completed
 from pathlib import Path
 
 import typer
@@ -15,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
-from ocr.recognize import OcrOptions, PageResult, recognize_page
+from ocr.recognize import OcrOptions, PageResult
 from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import load_settings
-from workers.pool import page_pool
+from workers.pool import PagePool
 
 
 def register(app: typer.Typer) -> None:
@@ -50,14 +49,14 @@ def ocr_command(
     options = OcrOptions(lang=lang or settings.ocr_lang, text_pdf=pdf_dir is not None)
     workers = jobs or settings.jobs
     text_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, page_pool(workers) as executor:
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, PagePool(workers) as pool:
         for index, path in enumerate(paths):
             stem = path.name if path.is_dir() else path.stem
             try:
                 pages = split_pages([path], Path(tmp) / f"{index:04d}", dpi=dpi or settings.ocr_dpi)
             except Exception as error:  # a broken file is reported and skipped, the rest goes on
                 fail(f"cannot read {path}: {error}", hint="is it a PDF, TIFF, JPEG or PNG?")
-            results = _recognize(pages, options, executor, stem, as_json)
+            results = _recognize(pages, options, pool, stem, as_json)
             for result in results:
                 (text_dir / f"{stem}.p{result.number:03d}.txt").write_text(result.text + "\n", encoding="utf-8")
             if pdf_dir is not None:
@@ -67,16 +66,14 @@ def ocr_command(
         console.print(f"[green]done:[/] texts in {text_dir}" + (f", PDFs in {pdf_dir}" if pdf_dir else ""))
 
 
-def _recognize(pages: list[PageImage], options: OcrOptions, executor: Executor, stem: str,
+def _recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool, stem: str,
                as_json: bool) -> list[PageResult]:
     """All pages of one dossier, with a progress bar for people or a JSON line per page for scripts."""
-    futures = {executor.submit(recognize_page, page, options): page for page in pages}
     results: list[PageResult] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=as_json, transient=False) as progress:
         task = progress.add_task(stem, total=len(pages))
-        for future in as_completed(futures):
-            result = future.result()
+        for result in pool.recognize(pages, options):
             results.append(result)
             progress.advance(task)
             if as_json:
@@ -85,4 +82,4 @@ def _recognize(pages: list[PageImage], options: OcrOptions, executor: Executor, 
                             "source": result.source, "rescan_reason": result.rescan_reason,
                             "seconds": round(result.seconds, 3), "prepare_seconds": round(result.prepare_seconds, 3),
                             "characters": len(result.text)})
-    return sorted(results, key=lambda r: r.number)
+    return results

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from concurrent.futures import Executor
 from pathlib import Path
 
 import typer
@@ -21,7 +20,7 @@ from procedures import Catalog, CatalogError, Classification, TrainedModel, clas
 from procedures.text import fold_key
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 from sohoa.settings import Settings, load_settings
-from workers.pool import page_pool
+from workers.pool import PagePool
 
 TEXT_SUFFIXES = {".txt"}
 
@@ -117,13 +116,13 @@ def _text_pages(path: Path) -> list[str] | None:
     return None
 
 
-def _ocr_pages(path: Path, settings: Settings, executor: Executor) -> list[str]:
+def _ocr_pages(path: Path, settings: Settings, pool: PagePool) -> list[str]:
     from ocr.pages import split_pages
-    from ocr.recognize import OcrOptions, recognize_pages
+    from ocr.recognize import OcrOptions
 
     with tempfile.TemporaryDirectory(prefix="sohoa-classify-") as work:
         pages = split_pages([path], Path(work), settings.ocr_dpi)
-        return [result.text for result in recognize_pages(pages, OcrOptions(lang=settings.ocr_lang), executor)]
+        return [result.text for result in pool.recognize(pages, OcrOptions(lang=settings.ocr_lang))]
 
 
 def _record(path: str, result: Classification) -> dict[str, object]:
@@ -146,7 +145,7 @@ def classify_command(
     limit = settings.review_threshold if threshold is None else threshold
     table = Table("path", "procedure", "confidence", "review", "top 3")
     failures = 0
-    with page_pool(settings.jobs) as executor:
+    with PagePool(settings.jobs) as pool:
         for shown in paths:  # printed exactly as given: scorers match it against their manifest
             path = Path(shown)
             try:
@@ -154,7 +153,7 @@ def classify_command(
                     raise FileNotFoundError(f"no such file or folder: {path}")
                 texts = _text_pages(path)
                 if texts is None:
-                    texts = _ocr_pages(path, settings, executor)
+                    texts = _ocr_pages(path, settings, pool)
                 result = classify(texts, catalog, model, threshold=limit)
             except ImportError:
                 fail("the OCR stage is not installed", "pass page texts (.txt) or install sohoa fully")
