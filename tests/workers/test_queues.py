@@ -158,17 +158,17 @@ def test_a_worker_killed_mid_job_has_its_job_redone_once(distributed: Settings, 
 
     register = Services(distributed).register
     victim = workers()
-    [dossier_id] = drop(distributed, 1, pages=6)
+    [dossier_id] = drop(distributed, 1, pages=24)  # a few seconds of OCR, to be killed in
     deadline = time.monotonic() + 60
     while (step := register.step(dossier_id, "ocr")) is None or step.state != "running":
         assert time.monotonic() < deadline, "the OCR job never started"
         time.sleep(0.1)
-    time.sleep(1.0)  # mid-job: some pages read, nothing stored yet
+    time.sleep(0.5)  # mid-job: some pages read, nothing stored yet
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(10)
     workers()
     wait_finished(distributed, [dossier_id], timeout=120)
-    assert_finished_once(distributed, [dossier_id], pages=6)
+    assert_finished_once(distributed, [dossier_id], pages=24)
     assert register.step(dossier_id, "ocr").attempts == 2  # type: ignore[union-attr]
     assert register.events(dossier_id, action="requeued")
 
