@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.code import code_from_image, code_from_text
 from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
-from ocr.recognize import OcrOptions, PageResult, recognize_page
+from ocr.recognize import OcrOptions, PageResult
 from procedures.pages import read_page
 from storage.local import LocalObjectStore
 from storage.models import Dossier, File
@@ -44,18 +44,17 @@ def fetch_originals(files: list[File], services: Services, work: Path) -> list[P
     return paths
 
 
-def recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool | None,
+def recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool,
               on_page: Callable[[int], None]) -> list[PageResult]:
     """Every page through OCR, in page order, reporting each finished page."""
-    read = pool.recognize(pages, options) if pool else (recognize_page(page, options) for page in pages)
     results = []
-    for result in read:
+    for result in pool.recognize(pages, options):
         results.append(result)
         on_page(len(results))
     return results
 
 
-def digitize(dossier_id: int, services: Services, pool: PagePool | None,
+def digitize(dossier_id: int, services: Services, pool: PagePool,
              progress: PageProgress | None = None) -> None:
     """OCR a dossier, store its digitized copy and its pages; safe to run again after a crash."""
     settings, register = services.settings, services.register

@@ -28,7 +28,7 @@ class Job:
     """What a step needs besides the dossier: where pages run, and whom to tell of progress."""
 
     services: Services
-    pages: PagePool | None = None  # None: pages read in this process, one after another
+    pages: PagePool
     progress: PageProgress | None = None
 
 

@@ -158,15 +158,17 @@ def _services() -> Services:
     return Services(load_settings())
 
 
-_PAGES: dict[str, pool.PagePool | None] = {}
+_PAGES: dict[str, pool.PagePool] = {}
 
 
-def worker_pages(settings: Settings) -> pool.PagePool | None:
-    """One page process per core (one Tesseract thread each), kept for the worker's life."""
+def worker_pages(settings: Settings) -> pool.PagePool:
+    """One page process per core (one Tesseract thread each), kept for the worker's life.
+
+    Even with one core the pages run in a process of their own: Tesseract's engine runs inside
+    the process that reads a page, and an engine that aborts must not take the worker with it.
+    """
     if "pool" not in _PAGES:
-        _PAGES["pool"] = None
-        if settings.jobs > 1:
-            _PAGES["pool"] = pool.PagePool(settings.jobs)
+        _PAGES["pool"] = pool.PagePool(settings.jobs)
     return _PAGES["pool"]
 
 
