@@ -6,7 +6,7 @@ The recipe, each step there because the benchmark showed it pays (bench/ocr.py):
 3. find which way is up and the skew (orient.py), turn and level the page;
 4. erase dotted leaders, ruling lines, signatures and seals, keeping the letters under a seal
    (clean.py), call the page blank if no letters remain;
-5. one Tesseract run (one thread) giving word boxes and the invisible text layer;
+5. one Tesseract recognition (one thread) giving word boxes and the invisible text layer;
 6. the text in reading order from the word boxes, leaders and table rules (layout.py);
 7. an ID card's machine-readable zone read by its own rules (mrz.py).
 

@@ -7,16 +7,18 @@ as junk it is not sure of, and the cell's best words are lost. Read alone as a b
 (page segmentation mode 6), such a cell reads right. On the public samples this took the form
 pages from 0.77% to 0.64% character error rate.
 
-The cells to read again are stacked, apart, into one image and read in one Tesseract run: a run
-costs about 0.1 s before it reads anything. Pages without such a cell pay nothing. A cell keeps
-its first reading where that one is surer.
+Each such cell is read on its own, on white paper around it: a recognition in the page process
+costs well under a millisecond before it reads anything, and pages without such a cell pay
+nothing. A cell keeps its first reading where that one is surer.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from ocr.layout import JUNK_CONFIDENCE, Box, Word, table_cells
@@ -41,35 +43,20 @@ def reread_cells(image: np.ndarray, words: Sequence[Word], horizontal_rules: Seq
     misread = [(cell, first) for cell, first in inside if any(_misread(w, height) for w in first)]
     if not misread:
         return tuple(words)
-    readings = _read_apart(image, [cell for cell, _ in misread], round(2 * height), dpi, lang, timeout)
     result = list(words)
-    for (_cell, first), second in zip(misread, readings, strict=True):
+    for cell, first in misread:
+        second = _read_alone(image, cell, round(2 * height), dpi, lang, timeout)
         if _confidence(second) > _confidence(first):
             result = [w for w in result if w not in first] + second
     return tuple(result)
 
 
-def _read_apart(image: np.ndarray, cells: Sequence[Box], gap: int, dpi: float, lang: str,
-                timeout: float) -> list[list[Word]]:
-    """Each cell's words, in page pixels, from one Tesseract run over the cells stacked `gap` apart."""
-    width = max(c.right - c.left for c in cells)
-    tops = []
-    y = gap
-    for cell in cells:
-        tops.append(y)
-        y += cell.bottom - cell.top + gap
-    stack = np.full((y, width + 2 * gap), 255, dtype=np.uint8)
-    for cell, top in zip(cells, tops, strict=True):
-        stack[top:top + cell.bottom - cell.top, gap:gap + cell.right - cell.left] = \
-            image[cell.top:cell.bottom, cell.left:cell.right]
-    readings: list[list[Word]] = [[] for _ in cells]
-    for w in run_tesseract(stack, dpi, lang, BLOCK_PSM, want_pdf=False, timeout=timeout).words:
-        centre = w.top + w.height / 2
-        for i, (cell, top) in enumerate(zip(cells, tops, strict=True)):
-            if top <= centre < top + cell.bottom - cell.top:
-                readings[i].append(Word(w.text, w.left - gap + cell.left, w.top - top + cell.top, w.width, w.height,
-                                        w.confidence))
-    return readings
+def _read_alone(image: np.ndarray, cell: Box, gap: int, dpi: float, lang: str, timeout: float) -> list[Word]:
+    """The cell's words, in page pixels, read from the cell alone on white paper `gap` wide around it."""
+    alone = cv2.copyMakeBorder(image[cell.top:cell.bottom, cell.left:cell.right], gap, gap, gap, gap,
+                               cv2.BORDER_CONSTANT, value=255)
+    return [replace(w, left=w.left - gap + cell.left, top=w.top - gap + cell.top)
+            for w in run_tesseract(alone, dpi, lang, BLOCK_PSM, want_pdf=False, timeout=timeout).words]
 
 
 def _misread(word: Word, height: float) -> bool:
