@@ -4,9 +4,10 @@ Thông tư 05/2025/TT-BNV asks archives for two-layer PDF/A, colour, 200 dpi, wi
 Each page shows the scan as it came from the scanner, so the archive keeps the original pixels:
 a JPEG scan at or under the archive resolution is copied in byte for byte; anything else is
 resampled to `archive_dpi` and stored as JPEG (1-bit scans stay 1-bit, losslessly).
-The text is Tesseract's own invisible text layer (`textonly_pdf`, the approach OCRmyPDF takes),
-made on the upright, levelled page; it is mapped back onto the scan with one matrix, and the page
-gets `/Rotate`, so a viewer shows it upright and selecting text selects the right words.
+The text is Tesseract's own invisible text layer (`textonly_pdf`, the approach OCRmyPDF takes,
+with cells read again swapped in by textlayer.py), made on the upright, levelled page; it is
+mapped back onto the scan with one matrix, and the page gets `/Rotate`, so a viewer shows it
+upright and selecting text selects the right words.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from ocr.quality import is_blank, paper_level, rescan_reason
 from ocr.reread import reread_cells
 from ocr.tesseract import run_tesseract
 from ocr.text import normalize_text
+from ocr.textlayer import swap_cells
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,17 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
     image = _ocr_image(flat, ink, erase, binary=options.binary_for_ocr)
     out = run_tesseract(image, page.dpi, options.lang, options.psm, want_pdf=options.text_pdf,
                         timeout=options.timeout)
-    words = tuple(replace(w, text=normalize_text(w.text)) for w in reread_cells(
-        image, out.words, non_text.horizontal_rules, non_text.vertical_rules, page.dpi, options.lang, options.timeout))
+    reread = reread_cells(image, out.words, non_text.horizontal_rules, non_text.vertical_rules, page.dpi,
+                          options.lang, options.timeout, want_pdf=options.text_pdf)
+    words = tuple(replace(w, text=normalize_text(w.text)) for w in reread.words)
     confidences = [w.confidence for w in words if w.confidence >= 0]
     text = reading_order(words, non_text.leaders, non_text.horizontal_rules, non_text.vertical_rules)
     return PageResult(
         number=page.number, text=fix_mrz(normalize_text(text)),
         confidence=float(np.mean(confidences)) if confidences else 0.0,
         rotation=rotation, skew=skew, blank=False, words=words, width=width, height=height, dpi=page.dpi,
-        seconds=time.perf_counter() - started, rescan_reason=reason, text_pdf=out.text_pdf,
+        seconds=time.perf_counter() - started, rescan_reason=reason,
+        text_pdf=swap_cells(out.text_pdf, reread.cells, page.dpi, height),
         prepare_seconds=prepared_at - started, text_layer_issue=issue)
 
 

@@ -16,24 +16,33 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from ocr.layout import JUNK_CONFIDENCE, Box, Word, table_cells
 from ocr.tesseract import run_tesseract
+from ocr.textlayer import CellLayer
 
 FUSED_HEIGHT = 1.6  # a word taller than this many median word heights spans two lines
 FUSED_CONFIDENCE = 50.0  # ... and Tesseract, reading it as one, is less sure of it than this
 BLOCK_PSM = 6  # Tesseract page segmentation: one uniform block of text
 
 
+@dataclass(frozen=True)
+class Reread:
+    words: tuple[Word, ...]  # the page's words, those of cells read again replaced
+    cells: tuple[CellLayer, ...] = ()  # the text layer of each cell whose words were replaced
+
+
 def reread_cells(image: np.ndarray, words: Sequence[Word], horizontal_rules: Sequence[Box],
-                 vertical_rules: Sequence[Box], dpi: float, lang: str, timeout: float) -> tuple[Word, ...]:
-    """The page's words, with those of every misread ruled cell replaced by a reading of that cell alone."""
+                 vertical_rules: Sequence[Box], dpi: float, lang: str, timeout: float,
+                 want_pdf: bool = False) -> Reread:
+    """The page's words, with those of every misread ruled cell replaced by a reading of that cell alone,
+    and (`want_pdf`) the text layers of the cells replaced."""
     if not words or not vertical_rules:
-        return tuple(words)
+        return Reread(tuple(words))
     height = statistics.median(w.height for w in words)
     margin = max(1, round(dpi / 100))  # off the erased rules' edges
     cells = [Box(c.left + margin, c.top + margin, c.right - margin, c.bottom - margin)
@@ -42,21 +51,27 @@ def reread_cells(image: np.ndarray, words: Sequence[Word], horizontal_rules: Seq
               if cell.right > cell.left and cell.bottom > cell.top]
     misread = [(cell, first) for cell, first in inside if any(_misread(w, height) for w in first)]
     if not misread:
-        return tuple(words)
-    result = list(words)
+        return Reread(tuple(words))
+    result, layers = list(words), []
     for cell, first in misread:
-        second = _read_alone(image, cell, round(2 * height), dpi, lang, timeout)
+        second, layer = _read_alone(image, cell, round(2 * height), dpi, lang, timeout, want_pdf)
         if _confidence(second) > _confidence(first):
             result = [w for w in result if w not in first] + second
-    return tuple(result)
+            if want_pdf:
+                layers.append(layer)
+    return Reread(tuple(result), tuple(layers))
 
 
-def _read_alone(image: np.ndarray, cell: Box, gap: int, dpi: float, lang: str, timeout: float) -> list[Word]:
-    """The cell's words, in page pixels, read from the cell alone on white paper `gap` wide around it."""
+def _read_alone(image: np.ndarray, cell: Box, gap: int, dpi: float, lang: str, timeout: float,
+                want_pdf: bool) -> tuple[list[Word], CellLayer]:
+    """The cell's words, in page pixels, read from the cell alone on white paper `gap` wide around it,
+    and that reading's text layer."""
     alone = cv2.copyMakeBorder(image[cell.top:cell.bottom, cell.left:cell.right], gap, gap, gap, gap,
                                cv2.BORDER_CONSTANT, value=255)
-    return [replace(w, left=w.left - gap + cell.left, top=w.top - gap + cell.top)
-            for w in run_tesseract(alone, dpi, lang, BLOCK_PSM, want_pdf=False, timeout=timeout).words]
+    out = run_tesseract(alone, dpi, lang, BLOCK_PSM, want_pdf=want_pdf, timeout=timeout)
+    origin = (cell.left - gap, cell.top - gap)
+    words = [replace(w, left=w.left + origin[0], top=w.top + origin[1]) for w in out.words]
+    return words, CellLayer(cell, origin, out.text_pdf)
 
 
 def _misread(word: Word, height: float) -> bool:
