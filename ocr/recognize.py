@@ -1,4 +1,4 @@
-"""Reading one page: prepare the image, run Tesseract once, and report text, words and doubts.
+"""Reading one page: prepare the image, recognize it with Tesseract, and report text, words and doubts.
 
 The recipe, each step there because the benchmark showed it pays (bench/ocr.py):
 1. trust an existing PDF text layer when it is real Unicode text, and stop there;
@@ -74,7 +74,7 @@ class OcrOptions:
     remove_signatures: bool = True  # signatures and seals, which Tesseract reads as junk or hides text behind
     binary_for_ocr: bool = False  # give Tesseract the cleaned binary page instead of the flattened grey
     text_pdf: bool = True  # also produce the invisible text layer for the searchable PDF
-    timeout: float = 300.0  # seconds Tesseract may spend on one page
+    timeout: float = 300.0  # seconds one page may take: Tesseract stops there, the page pool kills past it
 
 
 def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageResult:

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from ocr.pages import PageImage
 from ocr.recognize import OcrOptions
 from tests.conftest import save_scan
-from workers.pool import PageCrashed, PagePool
+from workers.pool import PageFailed, PagePool
 
 OPTIONS = OcrOptions(lang="vie", text_pdf=False)
 
@@ -27,7 +28,8 @@ def pool_pids(pool: PagePool) -> set[int]:
     return set(pool._processes._processes)  # the executor's own record of its processes
 
 
-def test_pages_in_flight_when_a_page_process_dies_are_all_read(tmp_path: Path) -> None:
+def test_pages_in_flight_when_a_page_process_dies_are_all_read(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
     scans = pages(tmp_path, 6)
     with PagePool(2) as pool:
         before = pool_pids(pool)
@@ -40,31 +42,44 @@ def test_pages_in_flight_when_a_page_process_dies_are_all_read(tmp_path: Path) -
         [again] = pool.recognize(scans[:1], OPTIONS)
         assert "SỐ 1" in again.text
         assert pool_pids(pool).isdisjoint(before)  # fresh processes took over
+        assert not [r for r in caplog.records if "alone" in r.getMessage()]  # all of them, not one by one
 
 
 def test_a_page_that_kills_every_process_it_is_read_in_fails_alone_with_a_reason(tmp_path: Path) -> None:
     scans = pages(tmp_path, 2)
-    with PagePool(1) as pool:
+    with PagePool(2) as pool:
         stop = threading.Event()
 
-        def kill_page_processes_outside_the_pool() -> None:  # the page read alone dies too, as a bad page would
+        def kill_every_process_reading_a_page() -> None:  # as an engine aborting on this page would
             while not stop.is_set():
-                for pid in _forkserver_children() - pool_pids(pool):
-                    os.kill(pid, signal.SIGKILL)
+                for pid in _forkserver_children():
+                    if _cpu_seconds(pid) > 0.05:  # a process that started reading, not one starting up
+                        os.kill(pid, signal.SIGKILL)
                 time.sleep(0.005)
 
-        reading = pool.recognize(scans[:1], OPTIONS)
-        os.kill(min(pool_pids(pool)), signal.SIGKILL)
-        killer = threading.Thread(target=kill_page_processes_outside_the_pool)
+        killer = threading.Thread(target=kill_every_process_reading_a_page)
         killer.start()
         try:
-            with pytest.raises(PageCrashed, match="page 1 stopped the OCR engine's process"):
-                next(reading)
+            with pytest.raises(PageFailed, match="page 1 stopped the OCR engine's process"):
+                list(pool.recognize(scans[:1], OPTIONS))
         finally:
             stop.set()
             killer.join()
         [next_page] = pool.recognize(scans[1:], OPTIONS)  # the pool goes on with the next dossier
         assert "SỐ 2" in next_page.text
+
+
+def test_a_page_still_being_read_past_its_time_is_stopped_and_the_pool_goes_on(tmp_path: Path) -> None:
+    stuck = tmp_path / "stuck.png"
+    os.mkfifo(stuck)  # opening it blocks until someone writes: a page that never finishes
+    [scan] = pages(tmp_path, 1)
+    with PagePool(1) as pool:
+        started = time.monotonic()
+        with pytest.raises(PageFailed, match="page 7 was still being read after 3 s"):
+            list(pool.recognize([PageImage(path=stuck, number=7, dpi=200)], replace(OPTIONS, timeout=3)))
+        assert time.monotonic() - started < 10
+        [after] = pool.recognize([scan], OPTIONS)
+        assert "SỐ 1" in after.text
 
 
 def _forkserver_children() -> set[int]:
@@ -73,8 +88,21 @@ def _forkserver_children() -> set[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
             except (OSError, IndexError, ValueError):
                 continue
     servers = {pid for pid, parent in parents.items() if parent == os.getpid()}
     return {pid for pid, parent in parents.items() if parent in servers}
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat past the command name: state, parent, ..., user and system time at 11 and 12."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
