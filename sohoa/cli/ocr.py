@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.recognize import OcrOptions, PageResult
-from sohoa.cli.output import JsonOption, console, fail, print_json
+from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 from sohoa.settings import load_settings
 from workers.pool import PagePool
 
@@ -49,19 +49,27 @@ def ocr_command(
     options = OcrOptions(lang=lang or settings.ocr_lang, text_pdf=pdf_dir is not None)
     workers = jobs or settings.jobs
     text_dir.mkdir(parents=True, exist_ok=True)
+    failed = []
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, PagePool(workers) as pool:
         for index, path in enumerate(paths):
             stem = path.name if path.is_dir() else path.stem
             try:
                 pages = split_pages([path], Path(tmp) / f"{index:04d}", dpi=dpi or settings.ocr_dpi)
-            except Exception as error:  # a broken file is reported and skipped, the rest goes on
-                fail(f"cannot read {path}: {error}", hint="is it a PDF, TIFF, JPEG or PNG?")
-            results = _recognize(pages, options, pool, stem, as_json)
+                results = _recognize(pages, options, pool, stem, as_json)
+            except Exception as error:  # a broken file or page is reported and skipped, the rest goes on
+                failed.append(str(path))
+                err_console.print(f"[bold red]error:[/] {path}: {error}")
+                if as_json:
+                    print_json({"file": stem, "error": str(error)})
+                continue
             for result in results:
                 (text_dir / f"{stem}.p{result.number:03d}.txt").write_text(result.text + "\n", encoding="utf-8")
             if pdf_dir is not None:
                 write_searchable_pdf(pages, results, pdf_dir / f"{stem}.pdf", PdfMetadata(title=stem),
                                      archive_dpi=settings.archive_dpi)
+    if failed:
+        fail(f"{len(failed)} of {len(paths)} could not be read: {', '.join(failed)}",
+             hint="is each a PDF, TIFF, JPEG or PNG that opens in a viewer? The others were written")
     if not as_json:
         console.print(f"[green]done:[/] texts in {text_dir}" + (f", PDFs in {pdf_dir}" if pdf_dir else ""))
 
