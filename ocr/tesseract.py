@@ -24,6 +24,7 @@ import ctypes
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -78,12 +79,16 @@ class _Engine:
             self._set_image(image, dpi)
             lib.TessBaseAPISetPageSegMode(api, psm)
             monitor = lib.TessMonitorCreate()
+            started = time.monotonic()
             try:
                 lib.TessMonitorSetDeadlineMSecs(monitor, int(timeout * 1000))
-                if lib.TessBaseAPIRecognize(api, monitor) != 0:
-                    raise TesseractError(f"Tesseract could not read the page within {timeout:g} s")
+                failed = lib.TessBaseAPIRecognize(api, monitor) != 0
             finally:
                 lib.TessMonitorDelete(monitor)
+            if failed and time.monotonic() - started >= timeout:
+                raise TesseractError(f"Tesseract could not read the page within {timeout:g} s")
+            if failed:
+                raise TesseractError("Tesseract could not read the page: is the image empty or damaged?")
             words = parse_tsv(self._take_text(lib.TessBaseAPIGetTsvText(api, 0)))
             pdf = self._text_pdf() if want_pdf else b""
             lib.TessBaseAPIClear(api)
