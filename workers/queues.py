@@ -158,18 +158,14 @@ def _services() -> Services:
     return Services(load_settings())
 
 
-_PAGES: dict[str, pool.PagePool] = {}
-
-
-def worker_pages(settings: Settings) -> pool.PagePool:
-    """One page process per core (one Tesseract thread each), kept for the worker's life.
+@cache
+def worker_pages(jobs: int) -> pool.PagePool:
+    """`jobs` page processes (one Tesseract thread each), started once and kept for the worker's life.
 
     Even with one core the pages run in a process of their own: Tesseract's engine runs inside
     the process that reads a page, and an engine that aborts must not take the worker with it.
     """
-    if "pool" not in _PAGES:
-        _PAGES["pool"] = pool.PagePool(settings.jobs)
-    return _PAGES["pool"]
+    return pool.PagePool(jobs)
 
 
 @contextmanager
@@ -215,7 +211,7 @@ def run_stage(dossier_id: int, stage: str) -> str:
     if (row is not None and row.state == "done" and next_step(stage) is None
             and register.events(dossier_id, action="digitized", limit=1)):
         return dossier.state  # a re-run of a finished dossier's last job (its worker or Redis died late)
-    job = Job(services=services, pages=worker_pages(services.settings))
+    job = Job(services=services, pages=worker_pages(services.settings.jobs))
     with lease(connection, jid):
         started = time.perf_counter()
         try:
