@@ -14,7 +14,7 @@ made pages ~10x slower on a 2-core machine (issue 4): the library is loaded with
 `OMP_THREAD_LIMIT=1`, and parallelism comes from one page process per core instead.
 
 A crash inside the engine now takes the page process with it; workers/pool.py replaces the
-process and reads that page again alone, so that it cannot take other pages down with it.
+process and gives the pages it lost to the new ones, and a page lost twice is read alone.
 """
 
 from __future__ import annotations
