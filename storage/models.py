@@ -102,6 +102,8 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set for events that must be written once (a resumed step, a re-dropped result): unique.
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class Step(Base):

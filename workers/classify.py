@@ -15,47 +15,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
-
-from procedures.calendar import WorkCalendar, due_at, load_calendar
-from procedures.catalog import Catalog, load_catalog
+from procedures.calendar import due_at
 from procedures.classify import Classification, classify
 from procedures.fields import extract_fields, mask
 from procedures.training import TrainedModel, train
+from storage.keys import MODEL_KEY
 from storage.models import Dossier
 from storage.objects import ObjectStore, sha256_file
-from storage.register import DIGITIZED, NEEDS_REVIEW
+from storage.vocabulary import Action, ProcedureSource
+from workers.catalog import current_calendar, current_catalog
 from workers.services import Services
-
-MODEL_KEY = "models/classifier/current.bin"
-
-
-def catalog_path(services: Services) -> Path | None:
-    """The catalog in force: the setting, else a province's import in the home, else the shipped one."""
-    settings = services.settings
-    imported = settings.home / "catalog.yaml"
-    return settings.catalog_file or (imported if imported.exists() else None)
-
-
-def current_catalog(services: Services) -> Catalog:
-    """The catalog in force, parsed and indexed once per version of its file, not once per dossier."""
-    path = catalog_path(services)
-    return _catalog(path, path.stat().st_mtime_ns if path else 0)
-
-
-@lru_cache(maxsize=4)
-def _catalog(path: Path | None, _version: int) -> Catalog:
-    return load_catalog(path)
-
-
-def current_calendar(services: Services) -> WorkCalendar:
-    path = services.settings.holidays_file
-    return _calendar(path, path.stat().st_mtime_ns if path else 0)
-
-
-@lru_cache(maxsize=4)
-def _calendar(path: Path | None, _version: int) -> WorkCalendar:
-    return load_calendar(path)
 
 
 def current_model(services: Services) -> TrainedModel | None:
@@ -81,7 +50,7 @@ def _suggestions(result: Classification) -> list[dict[str, object]]:
 
 def awaits_review(dossier: Dossier, threshold: float) -> bool:
     """Whether a person must file the dossier: derived from what was stored, so a resumed run agrees."""
-    if dossier.procedure_source == "reviewer":
+    if dossier.procedure_source == ProcedureSource.REVIEWER:
         return False
     return dossier.procedure_id is None or (dossier.procedure_confidence or 0.0) < threshold
 
@@ -96,25 +65,19 @@ def classify_dossier(dossier_id: int, services: Services) -> Classification:
     assert dossier is not None
     pages = register.pages(dossier_id)
     texts = [p.text for p in pages]
-    catalog = current_catalog(services)
+    catalog = current_catalog(services.settings)
     result = classify(texts, catalog, current_model(services), threshold=services.settings.review_threshold)
     fields = extract_fields(texts)
     procedure = catalog.get(result.procedure) if result.procedure else None
-    due = due_at(dossier.received_at, procedure.days, current_calendar(services)) if procedure else None
-    with register.session() as session:
-        for page, kind in zip(pages, result.page_types, strict=False):
-            page.kind = kind
-            session.merge(page)
-    register.update(
-        dossier_id,
-        procedure_id=result.procedure,
-        procedure_confidence=result.confidence,
-        procedure_source="auto",
+    due = (due_at(dossier.received_at, procedure.days, current_calendar(services.settings))
+           if procedure else None)
+    register.classify(
+        dossier_id, procedure_id=result.procedure, confidence=result.confidence,
         suggestions=_suggestions(result),
         fields={"applicant_name": fields.applicant_name, "personal_id": fields.personal_id,
                 "dates": [d.isoformat() for d in fields.dates]},
-        due_at=due,
-        event=("classifier", "classified", {
+        due_at=due, page_kinds=list(result.page_types),
+        event=("classifier", Action.CLASSIFIED, {
             "procedure": result.procedure, "confidence": result.confidence, "needs_review": result.needs_review,
             "top3": _suggestions(result), "evidence": [e.to_dict() for e in result.evidence[:3]],
             "applicant": mask(fields.applicant_name), "personal_id": mask(fields.personal_id)}),
@@ -131,38 +94,29 @@ class Filed:
 
 def file_by_reviewer(dossier_id: int, procedure_id: str, reviewer: str, services: Services) -> Filed:
     """A reviewer's decision: the dossier is filed under `procedure_id`, recorded with who and when."""
-    catalog = current_catalog(services)
-    procedure = catalog.get(procedure_id)
+    procedure = current_catalog(services.settings).get(procedure_id)
     if procedure is None:
         raise KeyError(procedure_id)
     dossier = services.register.get(dossier_id)
     if dossier is None:
         raise LookupError(dossier_id)
-    due = due_at(dossier.received_at, procedure.days, current_calendar(services))
-    previous = dossier.procedure_id
-    services.register.update(
-        dossier_id, procedure_id=procedure_id, procedure_confidence=1.0, procedure_source="reviewer",
-        due_at=due, state=DIGITIZED if dossier.state == NEEDS_REVIEW else dossier.state,
-        event=(reviewer, "reviewed", {"procedure": procedure_id, "was": previous,
-                                      "at": datetime.now(UTC).isoformat()}))
+    due = due_at(dossier.received_at, procedure.days, current_calendar(services.settings))
+    services.register.file_by_reviewer(dossier_id, procedure_id=procedure_id, due_at=due, reviewer=reviewer)
     return Filed(dossier_id, procedure_id, due)
 
 
 def retrain(services: Services) -> int:
     """Train a new model from every reviewer-filed dossier; store it; return the example count."""
     register = services.register
-    with register.session() as session:
-        labelled = list(session.execute(select(Dossier.id, Dossier.procedure_id)
-                                        .where(Dossier.procedure_source == "reviewer")))
-    examples = [([p.text for p in register.pages(did)], pid) for did, pid in labelled if pid]
+    examples = [([p.text for p in register.pages(did)], pid) for did, pid in register.reviewer_filed()]
     if not examples:
         return 0
-    model = train(examples, current_catalog(services))
+    model = train(examples, current_catalog(services.settings))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.bin"
         path.write_bytes(model.to_bytes())
         services.objects.put(MODEL_KEY, path, sha256_file(path), "application/octet-stream", overwrite=True)
-    register.add_event(None, "trainer", "model_trained", {"examples": len(examples)})
+    register.add_event(None, "trainer", Action.MODEL_TRAINED, {"examples": len(examples)})
     return len(examples)
 
 
@@ -172,8 +126,8 @@ def retrain_due(services: Services, now: datetime | None = None) -> bool:
     if hours <= 0:
         return False
     register = services.register
-    last = register.events(action="model_trained", limit=1, newest_first=True)
-    reviewed = register.events(action="reviewed", limit=1, newest_first=True)
+    last = register.events(action=Action.MODEL_TRAINED, limit=1, newest_first=True)
+    reviewed = register.events(action=Action.REVIEWED, limit=1, newest_first=True)
     if not reviewed:
         return False
     if not last:

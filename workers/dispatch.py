@@ -3,29 +3,35 @@
 The CLI asks `make_runner` and gets an object with the inline runner's interface (`submit`,
 `resume`, `wait`, `close`), so `sohoa run` and `sohoa ingest` read the same either way. With
 `SOHOA_REDIS_URL` set, `submit` enqueues the dossier's next step and returns a future that
-completes when the register shows the dossier finished (done by any worker, anywhere).
+completes when the register shows the dossier finished (its `finish` step done) or failed, by
+any worker, anywhere.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 from concurrent.futures import Future
 
-from storage.register import DIGITIZED, FAILED, NEEDS_REVIEW
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from storage.vocabulary import DossierState
 from workers.digitize import PageProgress
+from workers.pipeline import pending_step
 from workers.queues import connect, enqueue_pending, sweep_forever
 from workers.runner import DossierRunner
 from workers.services import Services
 
-FINISHED = (DIGITIZED, NEEDS_REVIEW, FAILED)
+log = logging.getLogger(__name__)
 
 
 class RqRunner(DossierRunner):
     """Enqueues dossiers on rq and watches the register for them to finish."""
 
     def __init__(self, services: Services, poll: float = 0.5) -> None:
-        assert services.settings.redis_url, "RqRunner needs SOHOA_REDIS_URL"
+        if not services.settings.redis_url:
+            raise ValueError("RqRunner needs SOHOA_REDIS_URL")
         super().__init__(services)
         self.poll = poll
         self.connection = connect(services.settings.redis_url)
@@ -36,13 +42,17 @@ class RqRunner(DossierRunner):
                                          args=(services.settings.redis_url, services, self._stop))
         self._sweeper.start()
 
-    def submit(self, dossier_id: int) -> Future[str]:
+    def submit(self, dossier_id: int) -> Future[DossierState | None]:
+        """Enqueue the dossier's next step. Redis being unreachable is not an error: the sweeper
+        enqueues it once Redis is back. Anything else (a bug) is raised to the caller."""
         with self._lock:
             future = self._futures.get(dossier_id)
             if future is None:
                 future = self._futures[dossier_id] = Future()
-        with contextlib.suppress(Exception):  # Redis unreachable: the sweeper enqueues it when back
+        try:
             enqueue_pending(self.connection, dossier_id, self.services)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("dossier %s not enqueued yet (%s): the sweeper will", dossier_id, error)
         return future
 
     def _watch(self) -> None:
@@ -51,10 +61,12 @@ class RqRunner(DossierRunner):
                 pending = list(self._futures.items())
             for dossier_id, future in pending:
                 dossier = self.services.register.get(dossier_id)
-                if dossier is not None and dossier.state in FINISHED:
+                finished = dossier is None or dossier.state == DossierState.FAILED or pending_step(
+                    dossier_id, self.services) is None
+                if finished:
                     with self._lock:
                         self._futures.pop(dossier_id, None)
-                    future.set_result(dossier.state)
+                    future.set_result(DossierState(dossier.state) if dossier else None)
 
     def close(self) -> None:
         self._stop.set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.search import METADATA_PAGE, index_dossier
+from storage.search import METADATA_PAGE
 from workers.services import Services
 
 
@@ -19,5 +19,4 @@ def index(dossier_id: int, services: Services) -> None:
     """(Re)index the dossier; running it twice leaves one copy in the index."""
     pages = [(p.number, p.text) for p in services.register.pages(dossier_id) if not p.blank]
     pages.append((METADATA_PAGE, metadata_text(dossier_id, services)))
-    with services.register.session() as session:
-        index_dossier(session, dossier_id, pages)
+    services.register.index_dossier(dossier_id, pages)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from storage.vocabulary import DossierState
 from workers.digitize import PageProgress
-from workers.pipeline import Job, run_pipeline
+from workers.pipeline import Context, run_to_end
 from workers.pool import PagePool
 from workers.runner import DossierRunner
 from workers.services import Services
 
 
 class InlineRunner(DossierRunner):
-    """Runs dossiers through the pipeline; `submit` twice for one dossier runs it once."""
+    """Runs dossiers through `workers.pipeline.advance` on threads; `submit` twice for one dossier runs it once."""
 
     def __init__(self, services: Services, jobs: int, progress: PageProgress | None = None) -> None:
         super().__init__(services)
@@ -25,13 +26,13 @@ class InlineRunner(DossierRunner):
         # Enough dossiers in flight that the page pool never waits while one dossier is split,
         # assembled or indexed: small dossiers (2-3 pages) would otherwise leave cores idle.
         self.dossiers = ThreadPoolExecutor(max_workers=4 * jobs, thread_name_prefix="dossier")
-        self.job = Job(services=services, pages=self.pages, progress=progress)
+        self.context = Context(services=services, pages=self.pages, progress=progress)
 
-    def submit(self, dossier_id: int) -> Future[str]:
+    def submit(self, dossier_id: int) -> Future[DossierState | None]:
         with self._lock:
             if dossier_id in self._futures:
                 return self._futures[dossier_id]
-            future = self.dossiers.submit(run_pipeline, dossier_id, self.job)
+            future = self.dossiers.submit(run_to_end, dossier_id, self.context)
             self._futures[dossier_id] = future
             future.add_done_callback(lambda _f: self._forget(dossier_id))
             return future

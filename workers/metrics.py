@@ -7,7 +7,8 @@ shows the whole province's backlog.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -21,32 +22,34 @@ FAILURES = Counter("sohoa_step_failures", "Pipeline step attempts that raised.",
 
 
 class QueueCollector(Collector):
-    """Queue depths, running and failed jobs per stage, read from Redis when scraped."""
+    """Queue depths, running and failed jobs per stage, read from Redis when scraped.
 
-    def __init__(self, redis_url: str) -> None:
-        self.redis_url = redis_url
+    `report` is `workers.queues.queue_report` bound to a connection: handed in, so that the
+    queues may count into these metrics without the two modules importing each other.
+    """
+
+    def __init__(self, report: Callable[[], dict[str, Any]]) -> None:
+        self.report = report
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from workers.queues import connect, queue_report
-
         depth = GaugeMetricFamily("sohoa_queue_depth", "Jobs waiting per queue.", labels=["queue"])
         running = GaugeMetricFamily("sohoa_queue_running", "Jobs running per queue.", labels=["queue"])
         failed = GaugeMetricFamily("sohoa_queue_failed", "Jobs failed for good per queue.", labels=["queue"])
         busy = GaugeMetricFamily("sohoa_workers_busy", "Workers running a job.")
         try:
-            report = queue_report(connect(self.redis_url))
+            report = self.report()
         except Exception:  # Redis down: report nothing rather than fail the scrape
             return
-        for name, q in report["queues"].items():  # type: ignore[union-attr]
+        for name, q in report["queues"].items():
             depth.add_metric([name], q["queued"])
             running.add_metric([name], q["running"])
             failed.add_metric([name], q["failed"])
-        busy.add_metric([], report["workers"]["busy"])  # type: ignore[index]
+        busy.add_metric([], report["workers"]["busy"])
         yield from (depth, running, failed, busy)
 
 
-def serve(port: int, redis_url: str | None, addr: str = "0.0.0.0") -> None:
-    """Serve /metrics on `port` from a background thread."""
-    if redis_url:
-        REGISTRY.register(QueueCollector(redis_url))
+def serve(port: int, queue_report: Callable[[], dict[str, Any]] | None, addr: str = "0.0.0.0") -> None:
+    """Serve /metrics on `port` from a background thread, with the queues' report when given."""
+    if queue_report is not None:
+        REGISTRY.register(QueueCollector(queue_report))
     start_http_server(port, addr=addr)

@@ -1,9 +1,13 @@
-"""The pipeline as a recipe of named steps, each idempotent and keyed by (dossier, step).
+"""The one state machine of a dossier: what happens next, for every runner and every caller.
 
-A step marked done in the register is never run again, so a dossier picked up after a crash, a
-retry or a second drop continues where it stopped. Whoever drives the recipe (the inline runner of
-the embedded mode, or an rq worker) calls `run_pipeline` or `run_step`; the steps themselves never
-know who called them.
+The pipeline is a recipe of named steps, `ocr`, `classify`, `index`, `finish`, each idempotent and
+keyed by (dossier, step) in the register's step table. `advance` finds the first step not done and
+runs it; the inline runner (embedded mode) calls it until nothing is left, an rq job calls it for
+the steps of its queue. So "finished" has one definition, the `finish` row being done: a finished
+dossier dropped again, retried by a sweeper or re-run by a dead worker's job is left as it is.
+
+Every event a step writes is keyed by the step (`storage.register.step_events`): a step re-run
+after a crash between its writes and its `finish_step` does not write its events twice.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.register import DIGITIZED, DIGITIZING, FAILED, NEEDS_REVIEW, RECEIVED
+from storage.register import step_events
+from storage.vocabulary import Action, DossierState
 from workers.classify import awaits_review, classify_dossier
 from workers.digitize import PageProgress, digitize
 from workers.index import index
@@ -24,8 +29,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Job:
-    """What a step needs besides the dossier: where pages run, and whom to tell of progress."""
+class Context:
+    """What a step needs besides the dossier: services, where pages run, whom to tell of progress."""
 
     services: Services
     pages: PagePool
@@ -35,66 +40,98 @@ class Job:
 @dataclass(frozen=True)
 class PipelineStep:
     name: str
-    run: Callable[[int, Job], object]
+    queue: str  # the rq queue whose workers run it (a province puts OCR on its own machines)
+    run: Callable[[int, Context], object]
+
+
+def finish(dossier_id: int, services: Services) -> DossierState:
+    """After the last step: `needs_review` when a person must file it, else `digitized`."""
+    dossier = services.register.get(dossier_id)
+    assert dossier is not None, f"dossier {dossier_id} vanished"
+    final = (DossierState.NEEDS_REVIEW if awaits_review(dossier, services.settings.review_threshold)
+             else DossierState.DIGITIZED)
+    services.register.update(dossier_id, state=final, event=("pipeline", Action.DIGITIZED, None))
+    return final
 
 
 STEPS: tuple[PipelineStep, ...] = (
-    PipelineStep("ocr", lambda d, job: digitize(d, job.services, job.pages, job.progress)),
-    PipelineStep("classify", lambda d, job: classify_dossier(d, job.services)),
-    PipelineStep("index", lambda d, job: index(d, job.services)),
+    PipelineStep("ocr", "ocr", lambda d, ctx: digitize(d, ctx.services, ctx.pages, ctx.progress)),
+    PipelineStep("classify", "classify", lambda d, ctx: classify_dossier(d, ctx.services)),
+    PipelineStep("index", "index", lambda d, ctx: index(d, ctx.services)),
+    PipelineStep("finish", "index", lambda d, ctx: finish(d, ctx.services)),
 )
-RESUMABLE = (RECEIVED, DIGITIZING)
+QUEUES: tuple[str, ...] = tuple(dict.fromkeys(step.queue for step in STEPS))
 
 
 class StepFailed(Exception):
     """A step raised: the dossier is marked failed with the error (unless it will be retried), for `sohoa retry`."""
 
 
-def run_step(dossier_id: int, step: PipelineStep, job: Job, *, retries_left: int = 0) -> None:
-    """Run one step unless it is already done; record its outcome either way.
+@dataclass(frozen=True)
+class Outcome:
+    """Where a dossier stands after `advance`: its state, the step just run, the step due next."""
+
+    state: DossierState | None  # None: no such dossier
+    ran: str | None
+    next: PipelineStep | None
+
+    @property
+    def finished(self) -> bool:
+        return self.next is None
+
+
+def step_named(name: str) -> PipelineStep:
+    return next(step for step in STEPS if step.name == name)
+
+
+def pending_step(dossier_id: int, services: Services) -> PipelineStep | None:
+    """The first step of the recipe not yet done for this dossier; None once it has finished."""
+    done = services.register.done_steps(dossier_id)
+    return next((step for step in STEPS if step.name not in done), None)
+
+
+def advance(dossier_id: int, ctx: Context, *, retries_left: int = 0) -> Outcome:
+    """Run the dossier's next step, if any, and say what is due after it.
 
     A failure with `retries_left` (rq will run the step again) leaves the dossier `digitizing`
-    with a `retry_scheduled` event, in one update: whoever watches the register for `failed` (a
-    runner's future, `sohoa retry --all-failed`) must never see a dossier that is still retried.
+    with a `retry_scheduled` event, in one transaction: whoever watches the register for `failed`
+    (a runner's future, `sohoa retry --all-failed`) must never see a dossier that is still retried.
     """
-    register = job.services.register
-    done = register.step(dossier_id, step.name)
-    if done is not None and done.state == "done":
-        return
-    register.start_step(dossier_id, step.name)
+    register = ctx.services.register
+    dossier = register.get(dossier_id)
+    if dossier is None:
+        return Outcome(None, None, None)
+    step = pending_step(dossier_id, ctx.services)
+    if step is None:
+        return Outcome(DossierState(dossier.state), None, None)
+    register.start_step(dossier_id, step.name,
+                        state=DossierState.DIGITIZING if step.name != "finish" else None)
     started = time.perf_counter()
     try:
-        step.run(dossier_id, job)
+        with step_events(dossier_id, step.name):
+            step.run(dossier_id, ctx)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         log.exception("dossier %s: step %s failed", dossier_id, step.name)
-        register.fail_step(dossier_id, step.name, message)
         if retries_left > 0:
-            register.update(dossier_id, state=DIGITIZING, event=("pipeline", "retry_scheduled", {
-                "step": step.name, "error": message, "retries_left": retries_left}))
+            register.fail_step(dossier_id, step.name, message, state=DossierState.DIGITIZING, event=(
+                "pipeline", Action.RETRY_SCHEDULED, {"step": step.name, "error": message,
+                                                     "retries_left": retries_left}))
         else:
-            register.update(dossier_id, state=FAILED,
-                            event=("pipeline", "failed", {"step": step.name, "error": message}))
+            register.fail_step(dossier_id, step.name, message, state=DossierState.FAILED,
+                               event=("pipeline", Action.FAILED, {"step": step.name, "error": message}))
         raise StepFailed(message) from error
     register.finish_step(dossier_id, step.name, time.perf_counter() - started)
+    after = register.get(dossier_id)
+    return Outcome(DossierState(after.state) if after else None, step.name, pending_step(dossier_id, ctx.services))
 
 
-def run_pipeline(dossier_id: int, job: Job) -> str:
-    """Every step not yet done, in order; returns the dossier's final pipeline state."""
-    register = job.services.register
-    register.update(dossier_id, state=DIGITIZING)
-    try:
-        for step in STEPS:
-            run_step(dossier_id, step, job)
-    except StepFailed:
-        return FAILED
-    return finish(dossier_id, job.services)
-
-
-def finish(dossier_id: int, services: Services) -> str:
-    """After the last step: `needs_review` when a person must file it, else `digitized`."""
-    dossier = services.register.get(dossier_id)
-    assert dossier is not None
-    final = NEEDS_REVIEW if awaits_review(dossier, services.settings.review_threshold) else DIGITIZED
-    services.register.update(dossier_id, state=final, event=("pipeline", "digitized", None))
-    return final
+def run_to_end(dossier_id: int, ctx: Context) -> DossierState | None:
+    """Advance the dossier until it has finished or failed; its state then (the inline runner)."""
+    while True:
+        try:
+            outcome = advance(dossier_id, ctx)
+        except StepFailed:
+            return DossierState.FAILED
+        if outcome.finished:
+            return outcome.state

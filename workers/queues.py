@@ -1,21 +1,24 @@
-"""The pipeline over rq and Redis: one queue per stage, one job per (dossier, stage).
+"""The pipeline over rq and Redis: one queue per stage, one job per (dossier, queue).
 
-A job runs one step of `workers.pipeline.STEPS` through `run_step` (so the register's step rows
-stay the one idempotency key, whoever runs the step) and then enqueues the next stage. After the
-last step it calls `run_pipeline`, which finds every step done and only sets the final state.
+A job is a thin adapter over `workers.pipeline.advance`: it runs the dossier's pending steps that
+belong to its queue (`index` and the cheap `finish` share one), then enqueues the job of the queue
+of the next pending step. The register's step rows stay the one idempotency key and the one
+definition of "finished", whoever runs the step: a job for a finished dossier does nothing.
 
 Why each piece is there:
-- Job ids are `f"{dossier}-{stage}"`: enqueuing a job already queued, scheduled or running is a
-  no-op, so the watcher, `sohoa retry` and the sweeper can all enqueue without coordinating.
+- Job ids are `<dossier>-<queue>` (`job_id`, read back by `parse_job_id`): enqueuing a job
+  already queued, scheduled or running is a no-op, so the watcher, `sohoa retry` and the sweeper
+  can all enqueue without coordinating.
 - rq's `Retry` with backoff (`SOHOA_RETRY_INTERVALS`) handles transient failures; only after the
   last attempt is the dossier marked `failed` (earlier attempts leave it `digitizing` with a
   `retry_scheduled` event), for `sohoa retry`.
 - A worker killed with `kill -9` (or a machine losing power) leaves its job "started" for as long
   as rq's own heartbeat allows (a minute or more). Every running job therefore holds a short
-  lease key in Redis, refreshed by a thread; `sweep` re-enqueues a started job whose lease has
-  expired, and enqueues the next stage of every unfinished dossier without a live job (the job
-  that finished a step may have died before enqueuing the next one, or Redis may have been down
-  when the watcher received it). Every worker and the watcher run `sweep` every few seconds.
+  lease key in Redis (`lease_key`), refreshed by a thread; `sweep` re-enqueues a started job whose
+  lease has expired, and enqueues the pending step of every unfinished dossier without a live job
+  (the job that finished a step may have died before enqueuing the next one, or Redis may have
+  been down when the watcher received it). Every worker and the watcher run `sweep` every few
+  seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry, get_current_job
@@ -36,14 +40,14 @@ from rq.job import Job as RqJob
 from rq.job import JobStatus
 
 from sohoa.settings import Settings, load_settings
-from storage.register import DIGITIZING, FAILED, RECEIVED
+from storage.vocabulary import RESUMABLE, Action, DossierState
 from workers import metrics, pool
-from workers.pipeline import RESUMABLE, STEPS, Job, PipelineStep, StepFailed, finish, run_step
+from workers.pipeline import QUEUES, Context, Outcome, StepFailed, advance, pending_step
 from workers.services import Services
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "ocr", "classify", "index", "sign", "sync")
+STAGES = QUEUES  # one rq queue per stage of the pipeline that has workers of its own
 LEASE_SECONDS = 10
 SECONDS_PER_PAGE = {"ocr": 60}  # generous: a slow page at 300 dpi takes ~3 s a core
 BASE_TIMEOUT = 180
@@ -62,7 +66,21 @@ def retry_policy(settings: Settings) -> Retry | None:
 
 
 def job_id(dossier_id: int, stage: str) -> str:
+    """The rq job id of a dossier's stage: `<dossier>-<stage>`, read back by `parse_job_id`."""
     return f"{dossier_id}-{stage}"
+
+
+def parse_job_id(jid: str) -> tuple[int, str]:
+    """(dossier, stage) of a job id made by `job_id`."""
+    dossier, stage = jid.rsplit("-", 1) if "-" in jid else ("", jid)
+    if not dossier.isdigit() or stage not in STAGES:
+        raise ValueError(f"not a sohoa job id: {jid!r}")
+    return int(dossier), stage
+
+
+def lease_key(jid: str) -> str:
+    """The Redis key a running job holds while its worker lives."""
+    return f"sohoa:lease:{jid}"
 
 
 def queue_of(stage: str, connection: Redis) -> Queue:
@@ -72,26 +90,6 @@ def queue_of(stage: str, connection: Redis) -> Queue:
 def timeout_for(stage: str, pages: int | None) -> int:
     """Job timeout in seconds, growing with the dossier's pages (a 400-page land file is normal)."""
     return BASE_TIMEOUT + SECONDS_PER_PAGE.get(stage, 2) * max(pages or 1, 1)
-
-
-def step_named(name: str) -> PipelineStep:
-    return next(step for step in STEPS if step.name == name)
-
-
-def next_step(name: str | None) -> PipelineStep | None:
-    """The step after `name` (the first when None), or None after the last."""
-    names = [step.name for step in STEPS]
-    index = 0 if name is None else names.index(name) + 1
-    return STEPS[index] if index < len(STEPS) else None
-
-
-def pending_step(dossier_id: int, services: Services) -> PipelineStep | None:
-    """The first step of the recipe not yet done for this dossier."""
-    for step in STEPS:
-        row = services.register.step(dossier_id, step.name)
-        if row is None or row.state != "done":
-            return step
-    return None
 
 
 def enqueue(connection: Redis, dossier_id: int, stage: str, settings: Settings, *,
@@ -130,7 +128,7 @@ def really_live(job: RqJob, stage: str, connection: Redis) -> bool:
         return connection.lpos(queue.key, job.id) is not None
     if status == JobStatus.STARTED:
         started = job.started_at.timestamp() if job.started_at else 0
-        return bool(connection.exists(f"sohoa:lease:{job.id}")) or time.time() - started < LEASE_SECONDS
+        return bool(connection.exists(lease_key(job.id))) or time.time() - started < LEASE_SECONDS
     if status == JobStatus.SCHEDULED:
         return job.id in queue.scheduled_job_registry
     if status == JobStatus.DEFERRED:
@@ -139,15 +137,15 @@ def really_live(job: RqJob, stage: str, connection: Redis) -> bool:
 
 
 def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, force: bool = False) -> bool:
-    """Queue the dossier's first unfinished step (the resume point after any crash)."""
+    """Queue the job of the dossier's pending step (the resume point after any crash).
+
+    A finished dossier has none: a re-drop, a retry or a sweep of it enqueues nothing.
+    """
     step = pending_step(dossier_id, services)
-    dossier = services.register.get(dossier_id)
     if step is None:
-        if dossier is None or dossier.state not in RESUMABLE or services.register.events(
-                dossier_id, action="digitized", limit=1):
-            return False  # finished already: a re-drop must not run it again
-        step = STEPS[-1]  # every step done but the state not set: the last job finalizes it
-    return enqueue(connection, dossier_id, step.name, services.settings,
+        return False
+    dossier = services.register.get(dossier_id)
+    return enqueue(connection, dossier_id, step.queue, services.settings,
                    pages=dossier.page_count if dossier else None, force=force)
 
 
@@ -171,7 +169,7 @@ def worker_pages(jobs: int) -> pool.PagePool:
 @contextmanager
 def lease(connection: Redis, jid: str) -> Iterator[None]:
     """Hold `sohoa:lease:<job id>` while the job runs; it lapses soon after the process dies."""
-    key, stop = f"sohoa:lease:{jid}", threading.Event()
+    key, stop = lease_key(jid), threading.Event()
 
     def renew() -> None:
         while not stop.wait(LEASE_SECONDS / 3):
@@ -195,40 +193,33 @@ def lease(connection: Redis, jid: str) -> Iterator[None]:
 
 
 def run_stage(dossier_id: int, stage: str) -> str:
-    """The rq job: run one step for the dossier, then enqueue the next (or finish the dossier)."""
+    """The rq job: advance the dossier through the steps of this queue, then enqueue the next queue's job."""
     services = _services()
-    register = services.register
     current = get_current_job()
     connection = current.connection if current else connect(services.settings.redis_url or "")
-    jid = job_id(dossier_id, stage)
-    dossier = register.get(dossier_id)
-    if dossier is None:
-        return "gone"
-    if dossier.state == RECEIVED:
-        register.update(dossier_id, state=DIGITIZING)
-    step = step_named(stage)
-    row = register.step(dossier_id, stage)
-    if (row is not None and row.state == "done" and next_step(stage) is None
-            and register.events(dossier_id, action="digitized", limit=1)):
-        return dossier.state  # a re-run of a finished dossier's last job (its worker or Redis died late)
-    job = Job(services=services, pages=worker_pages(services.settings.jobs))
-    with lease(connection, jid):
-        started = time.perf_counter()
-        try:
-            run_step(dossier_id, step, job, retries_left=(current.retries_left or 0) if current else 0)
-        except StepFailed:
-            metrics.FAILURES.labels(stage).inc()
-            raise
-        metrics.STEP_SECONDS.labels(stage).observe(time.perf_counter() - started)
-        following = next_step(stage)
-        if following is None:
-            final = finish(dossier_id, services)
-            pages = (register.get(dossier_id) or dossier).page_count or 0
-            metrics.DOSSIERS.labels(final).inc()
-            metrics.PAGES.inc(pages)
-            return final
-    enqueue(connection, dossier_id, following.name, services.settings, pages=dossier.page_count)
-    return "next:" + following.name
+    ctx = Context(services=services, pages=worker_pages(services.settings.jobs))
+    retries_left = (current.retries_left or 0) if current else 0
+    outcome = Outcome(None, None, pending_step(dossier_id, services))
+    with lease(connection, job_id(dossier_id, stage)):
+        while outcome.next is not None and outcome.next.queue == stage:
+            started = time.perf_counter()
+            try:
+                outcome = advance(dossier_id, ctx, retries_left=retries_left)
+            except StepFailed:
+                metrics.FAILURES.labels(stage).inc()
+                raise
+            if outcome.ran is not None:
+                metrics.STEP_SECONDS.labels(outcome.ran).observe(time.perf_counter() - started)
+            if outcome.ran == "finish" and outcome.state is not None:
+                metrics.DOSSIERS.labels(outcome.state).inc()
+                dossier = services.register.get(dossier_id)
+                metrics.PAGES.inc((dossier.page_count or 0) if dossier else 0)
+    if outcome.next is not None:
+        dossier = services.register.get(dossier_id)
+        enqueue(connection, dossier_id, outcome.next.queue, services.settings,
+                pages=dossier.page_count if dossier else None)
+        return "next:" + outcome.next.queue
+    return str(outcome.state or "gone")
 
 
 # --- keeping the queues honest ---
@@ -244,7 +235,7 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
     for stage in STAGES:
         registry = queue_of(stage, connection).started_job_registry
         for jid in registry.get_job_ids():
-            if connection.exists(f"sohoa:lease:{jid}"):
+            if connection.exists(lease_key(jid)):
                 continue
             try:
                 job = RqJob.fetch(jid, connection=connection)
@@ -253,14 +244,15 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
             started = job.started_at.timestamp() if job.started_at else 0
             if job.get_status() != JobStatus.STARTED or time.time() - started < LEASE_SECONDS:
                 continue
-            dossier_id = int(jid.rsplit("-", 1)[0])
-            row = services.register.step(dossier_id, stage)
+            dossier_id, _ = parse_job_id(jid)
+            step = pending_step(dossier_id, services)
+            row = services.register.step(dossier_id, step.name) if step is not None else None
             if row is not None and row.attempts > len(services.settings.retry_intervals) + 1:
-                services.register.update(dossier_id, state=FAILED, event=(
-                    "sweeper", "failed", {"step": stage, "error": f"worker died {row.attempts} times"}))
+                services.register.update(dossier_id, state=DossierState.FAILED, event=(
+                    "sweeper", Action.FAILED, {"step": row.name, "error": f"worker died {row.attempts} times"}))
                 job.delete()
                 continue
-            services.register.add_event(dossier_id, "sweeper", "requeued",
+            services.register.add_event(dossier_id, "sweeper", Action.REQUEUED,
                                         {"step": stage, "reason": "its worker stopped"})
             if enqueue(connection, dossier_id, stage, services.settings, force=True):
                 abandoned.append(jid)
@@ -284,7 +276,7 @@ def sweep_forever(url: str, services: Services, stop: threading.Event, every: fl
 
 
 # --- overview for `sohoa status` ---
-def queue_report(connection: Redis) -> dict[str, object]:
+def queue_report(connection: Redis) -> dict[str, Any]:
     """Depths per queue, busy and idle workers, and the failed jobs, for `sohoa status`."""
     from rq import Worker
 

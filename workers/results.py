@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import select
+from typing import Any
 
 from ingest.rejection import Rejected
 from signing import (
@@ -31,9 +30,12 @@ from signing import (
 )
 from signing.documents import read_pdf
 from signing.routing import Step
-from storage.models import Dossier, File, RoleAssignment, SigningTask
+from storage.keys import result_key, signed_key
+from storage.models import Dossier, SigningTask
 from storage.objects import sha256_file
-from workers.classify import current_catalog
+from storage.register import AttachedResult, NewFile, TaskPlan
+from storage.vocabulary import Action, FileRole
+from workers.catalog import CatalogUnavailable, current_catalog
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
 
@@ -46,53 +48,48 @@ class ResultError(Exception):
 
 def assign(role: str, person: str, services: Services, actor: str) -> None:
     """Let `person` sign the steps of `role` (a catalog signer role, e.g. lanh_dao_ubnd_xa)."""
-    with services.register.session() as session:
-        if session.get(RoleAssignment, (role, person)) is None:
-            session.add(RoleAssignment(role=role, username=person))
-    services.register.add_event(None, actor, "role_assigned", {"role": role, "person": person})
+    services.register.assign_role(role, person, actor=actor)
 
 
 def assignments(services: Services) -> dict[str, list[str]]:
-    with services.register.session() as session:
-        result: dict[str, list[str]] = {}
-        for row in session.scalars(select(RoleAssignment).order_by(RoleAssignment.role, RoleAssignment.username)):
-            result.setdefault(row.role, []).append(row.username)
-        return result
+    return services.register.role_assignments()
 
 
-def _store_pdf(dossier: Dossier, data: bytes, folder: str, role: str, name: str, services: Services) -> File:
+def _store_pdf(dossier: Dossier, data: bytes, role: FileRole, name: str, services: Services) -> NewFile:
+    """Put the PDF in the object store (a no-op for bytes already there); what to record of it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "result.pdf"
         path.write_bytes(data)
         sha = sha256_file(path)
-        key = f"{dossier.agency}/{dossier.received_at:%Y/%m}/{dossier.id}/{folder}/{sha}.pdf"
+        key = result_key(dossier, sha) if role == FileRole.RESULT else signed_key(dossier, sha)
         info = services.objects.put(key, path, sha, "application/pdf")
-    return services.register.add_file(dossier.id, role=role, name=name, object_key=key, sha256=info.sha256,
-                                      size=info.size, media_type="application/pdf")
+    return NewFile(role, name, key, info.sha256, info.size, "application/pdf")
 
 
-def add_result(dossier_id: int, pdf: Path, services: Services, actor: str) -> list[SigningTask]:
-    """Attach a result PDF to a filed dossier and open one signing task per signer step."""
+def add_result(dossier_id: int, pdf: Path, services: Services, actor: str) -> AttachedResult:
+    """Attach a result PDF to a filed dossier and open one signing task per signer step.
+
+    The same PDF attached again (a second `sohoa result add`, a file dropped twice) changes
+    nothing: the answer has `new=False` and the tasks opened the first time.
+    """
     register = services.register
     dossier = register.get(dossier_id)
     if dossier is None:
         raise ResultError(f"no dossier {dossier_id}")
     if not dossier.procedure_id:
         raise ResultError(f"dossier {dossier_id} has no procedure yet: file it first (sohoa review)")
-    procedure = current_catalog(services).get(dossier.procedure_id)
+    try:
+        procedure = current_catalog(services.settings).get(dossier.procedure_id)
+    except CatalogUnavailable as error:
+        raise ResultError(f"{error}; {error.hint}") from error
     if procedure is None or not procedure.signers:
         raise ResultError(f"procedure {dossier.procedure_id} lists no signers in the catalog")
     data = pdf.read_bytes()
     read_pdf(data)  # UnreadablePdf for empty, corrupt, encrypted files
     steps = plan_steps(procedure.signers, assignments(services))
-    file = _store_pdf(dossier, data, "results", "result", pdf.name, services)
-    with register.session() as session:
-        tasks = [SigningTask(dossier_id=dossier_id, file_id=file.id, step=s.number, role=s.role,
-                             assignee=",".join(s.assignees), state=StepState.waiting.value) for s in steps]
-        session.add_all(tasks)
-    register.add_event(dossier_id, actor, "result_added",
-                       {"file": pdf.name, "sha256": file.sha256, "steps": [s.role for s in steps]})
-    return tasks
+    file = _store_pdf(dossier, data, FileRole.RESULT, pdf.name, services)
+    return register.attach_result(dossier_id, file, [TaskPlan(s.number, s.role, s.assignees) for s in steps],
+                                  actor=actor)
 
 
 @dataclass(frozen=True)
@@ -113,14 +110,11 @@ class Chain:
 
 
 def chain_of(task: SigningTask, services: Services) -> Chain:
-    with services.register.session() as session:
-        return Chain(list(session.scalars(select(SigningTask).where(SigningTask.file_id == task.file_id)
-                                          .order_by(SigningTask.step))))
+    return Chain(services.register.tasks_of_file(task.file_id))
 
 
 def task(task_id: int, services: Services) -> SigningTask:
-    with services.register.session() as session:
-        found = session.get(SigningTask, task_id)
+    found = services.register.task(task_id)
     if found is None:
         raise ResultError(f"no signing task {task_id}: see `sohoa sign inbox`")
     return found
@@ -128,9 +122,7 @@ def task(task_id: int, services: Services) -> SigningTask:
 
 def inbox(services: Services, person: str | None = None) -> list[SigningTask]:
     """Tasks whose turn has come (every earlier step verified), for `person` when given."""
-    with services.register.session() as session:
-        waiting = list(session.scalars(select(SigningTask).where(SigningTask.state == StepState.waiting.value)
-                                       .order_by(SigningTask.id)))
+    waiting = services.register.tasks_in_state(StepState.waiting.value)
     chains = [(t, chain_of(t, services)) for t in waiting]
     return [t for t, chain in chains if may_sign(chain.steps, chain.states, t.step, person)]
 
@@ -138,9 +130,8 @@ def inbox(services: Services, person: str | None = None) -> list[SigningTask]:
 def current_document(t: SigningTask, services: Services, work: Path) -> bytes:
     """The latest version of the result: after the previous step's signature, if any."""
     chain = chain_of(t, services)
-    previous = [c for c in chain.tasks if c.step < t.step and c.signed_file_id]
-    with services.register.session() as session:
-        file = session.get_one(File, previous[-1].signed_file_id if previous else t.file_id)
+    previous = [c.signed_file_id for c in chain.tasks if c.step < t.step and c.signed_file_id]
+    file = services.register.file(previous[-1] if previous else t.file_id)
     path = work / f"task-{t.id}.pdf"
     services.objects.get(file.object_key, path, verify=True)
     return path.read_bytes()
@@ -184,26 +175,17 @@ def sign_tasks(task_ids: Sequence[int], session: SigningSession, person: str, se
     return outcomes
 
 
-def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict, person: str, signer: str,
-            services: Services) -> SignOutcome:
+def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict[str, Any], person: str,
+            signer: str, services: Services) -> SignOutcome:
     register = services.register
     if not ok:
-        with register.session() as session:
-            row = session.get_one(SigningTask, t.id)
-            row.state, row.validation = StepState.refused.value, report
-        register.add_event(dossier.id, person, "signature_refused", {"task": t.id, "problems": report["problems"]})
+        register.refuse_signature(t.id, person=person, validation=report)
         return SignOutcome(t.id, False, "the signature did not verify: " + "; ".join(report["problems"]
                                                                                     or ["see sohoa verify"]))
-    signed_file = _store_pdf(dossier, pdf, "signed", "signed_result", f"step-{t.step}.pdf", services)
-    with register.session() as session:
-        row = session.get_one(SigningTask, t.id)
-        row.state, row.validation, row.signed_file_id = StepState.verified.value, report, signed_file.id
-        row.signer_certificate, row.signed_at = signer, datetime.now(UTC)
-    register.add_event(dossier.id, person, "signed", {"task": t.id, "step": t.step, "role": t.role,
-                                                      "signer": signer})
-    if is_complete(chain_of(t, services).states):
-        register.update(dossier.id, legal_status=PROCESSED, finished_at=datetime.now(UTC),
-                        event=("signing", "result_signed", {"file": signed_file.object_key}))
+    signed_file = _store_pdf(dossier, pdf, FileRole.SIGNED_RESULT, f"step-{t.step}.pdf", services)
+    states = [StepState.verified if c.id == t.id else StepState(c.state) for c in chain_of(t, services).tasks]
+    register.record_signature(t.id, signed_file, person=person, signer=signer, validation=report,
+                              completes=is_complete(states), legal_status=PROCESSED)
     return SignOutcome(t.id, True, f"step {t.step} ({t.role}) signed and verified")
 
 
@@ -215,13 +197,14 @@ def return_result(dossier_id: int, services: Services, actor: str) -> None:
     if dossier.legal_status != PROCESSED:
         raise ResultError(f"dossier {dossier_id} has no fully signed result yet (status {dossier.legal_status})")
     services.register.update(dossier_id, legal_status=RETURNED, returned_at=datetime.now(UTC),
-                             event=(actor, "returned", None))
+                             event=(actor, Action.RETURNED, None))
 
 
 def receive_result(entry: Path, services: Services) -> int | None:
     """A result dropped as `results/<dossier code>.pdf` by another system: attach it, or quarantine it.
 
-    Returns the dossier it was attached to; a file that cannot be attached goes to quarantine with
+    Returns the dossier it was attached to (or had been: the same PDF dropped again leaves the
+    folder like the first, attached once); a file that cannot be attached goes to quarantine with
     the reason, like any refused input, and the folder keeps flowing.
     """
     settings = services.settings

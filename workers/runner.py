@@ -10,7 +10,7 @@ import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import Future
 
-from workers.pipeline import RESUMABLE
+from storage.vocabulary import RESUMABLE, DossierState
 from workers.services import Services
 
 
@@ -20,10 +20,10 @@ class DossierRunner(ABC):
     def __init__(self, services: Services) -> None:
         self.services = services
         self._lock = threading.Lock()
-        self._futures: dict[int, Future[str]] = {}
+        self._futures: dict[int, Future[DossierState | None]] = {}
 
     @abstractmethod
-    def submit(self, dossier_id: int) -> Future[str]:
+    def submit(self, dossier_id: int) -> Future[DossierState | None]:
         """Run the dossier's remaining steps; submitting it twice runs it once."""
 
     def resume(self) -> list[int]:

@@ -1,4 +1,7 @@
-"""Commands of the distributed mode: watch, worker, retry (retry works embedded too)."""
+"""Commands of the distributed mode: watch, worker, retry (retry works embedded too).
+
+The settings, the register and rq are imported inside the commands: `sohoa --help` starts without them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from sohoa.cli.output import JsonOption, console, fail, print_json
-from sohoa.settings import load_settings
-from storage.register import FAILED, RECEIVED
+from sohoa.cli.output import JsonOption, actor, console, fail, print_json
 
 
 def watch(
@@ -25,6 +26,8 @@ def watch(
     Runs no OCR itself: put it on the machine that sees the scanner share, and `sohoa worker` on
     the OCR machines. Originals go straight to the object store, so no shared folder is needed.
     """
+    from sohoa.settings import load_settings
+
     if not load_settings().redis_url:
         fail("sohoa watch needs SOHOA_REDIS_URL", "set it, or use `sohoa run` on a single machine")
     from sohoa.cli.pipeline import run
@@ -48,8 +51,9 @@ def worker(
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from rq import SimpleWorker
 
+    from sohoa.settings import load_settings
     from workers import metrics
-    from workers.queues import STAGES, _services, connect, sweep_forever
+    from workers.queues import STAGES, _services, connect, queue_report, sweep_forever
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -61,7 +65,8 @@ def worker(
     if unknown:
         fail(f"unknown queue(s) {unknown}", f"choose among {', '.join(STAGES)}")
     if metrics_port:
-        metrics.serve(metrics_port, settings.redis_url)
+        url = settings.redis_url
+        metrics.serve(metrics_port, lambda: queue_report(connect(url)))
     stop = threading.Event()
     if not burst:
         threading.Thread(target=sweep_forever, args=(settings.redis_url, _services(), stop), daemon=True).start()
@@ -91,7 +96,8 @@ def retry(
 
     With SOHOA_REDIS_URL the dossiers are enqueued for the workers; otherwise they run here.
     """
-    from sohoa.cli.pipeline import actor
+    from sohoa.settings import load_settings
+    from storage.vocabulary import DossierState
     from workers.dispatch import make_runner
     from workers.services import Services
 
@@ -100,14 +106,13 @@ def retry(
     register = services.register
     targets = list(ids or [])
     if all_failed:
-        targets += register.dossier_ids(states=[FAILED])
+        targets += register.dossier_ids(states=[DossierState.FAILED])
     if not targets:
         fail("nothing to retry", "give dossier numbers or --all-failed")
     for dossier_id in targets:
         if register.get(dossier_id) is None:
             fail(f"no dossier {dossier_id}", "see `sohoa status`")
-        register.reset_steps(dossier_id)
-        register.update(dossier_id, state=RECEIVED, event=(actor(), "retry", None))
+        register.reset_steps(dossier_id, actor=actor())
     runner = make_runner(services, settings.jobs)
     try:
         futures = {d: runner.submit(d) for d in dict.fromkeys(targets)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Any, NoReturn
 
@@ -25,3 +26,8 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
     if hint:
         err_console.print(f"[dim]→ {hint}[/]")
     raise typer.Exit(code)
+
+
+def actor() -> str:
+    """Who is at the keyboard, for the audit trail."""
+    return f"cli:{getpass.getuser()}"

@@ -12,31 +12,30 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from procedures import Catalog, CatalogError, Classification, TrainedModel, classify, import_export, load_catalog
-from procedures.text import fold_key
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
-from sohoa.settings import Settings, load_settings
-from workers.pool import PagePool
+
+if TYPE_CHECKING:
+    from procedures import Catalog, Classification
+    from sohoa.settings import Settings
+    from workers.pool import PagePool
 
 TEXT_SUFFIXES = {".txt"}
 
 
-def catalog_file(settings: Settings) -> Path:
-    """Where the province's catalog is read from and imported to."""
-    return settings.catalog_file or settings.home / "catalog.yaml"
-
-
 def current_catalog(settings: Settings) -> Catalog:
-    """The catalog in force: the settings' or imported file when it exists, else the shipped one."""
-    path = catalog_file(settings)
+    """The catalog in force (`workers.catalog`, the one place every command and the pipeline ask)."""
+    from workers.catalog import CatalogUnavailable
+    from workers.catalog import current_catalog as in_force
+
     try:
-        return load_catalog(path if path.exists() else None)
-    except CatalogError as exc:
-        fail(str(exc), f"fix {path} or remove it to fall back to the shipped catalog")
+        return in_force(settings)
+    except CatalogUnavailable as error:
+        fail(str(error), error.hint)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -51,8 +50,14 @@ def import_command(
     json_out: bool = JsonOption,
 ) -> None:
     """Merge a province's procedure export into the catalog (by id; re-importing changes nothing)."""
+    from procedures import CatalogError, import_export, load_catalog
+    from sohoa.settings import load_settings
+    from workers.catalog import import_target
+
     settings = load_settings()
-    catalog = current_catalog(settings)
+    target = import_target(settings)
+    # The first import into SOHOA_CATALOG_FILE creates it: it starts from the shipped catalog.
+    catalog = current_catalog(settings) if target.exists() or not settings.catalog_file else load_catalog(None)
     try:
         merged, added, updated = import_export(file, catalog)
     except CatalogError as exc:
@@ -61,7 +66,6 @@ def import_command(
         fail(f"{len(exc.problems)} malformed row(s) in {file}; nothing was imported", "fix the rows and import again")
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text", "export the file as UTF-8 CSV or JSON")
-    target = catalog_file(settings)
     _write_atomically(target, merged.to_yaml())
     summary = {"file": str(file), "catalog": str(target), "added": added, "updated": updated,
                "unchanged": len(merged) - added - updated, "procedures": len(merged)}
@@ -77,6 +81,9 @@ def list_command(
     json_out: bool = JsonOption,
 ) -> None:
     """List the catalog's procedures."""
+    from procedures.text import fold_key
+    from sohoa.settings import load_settings
+
     catalog = current_catalog(load_settings())
     wanted = fold_key(field) if field else None
     chosen = [p for p in catalog if wanted is None or wanted in fold_key(p.field)]
@@ -93,6 +100,8 @@ def list_command(
 
 def show_command(procedure_id: str = typer.Argument(..., help="Procedure id."), json_out: bool = JsonOption) -> None:
     """Show one procedure: its titles, forms, components, processing days and signers."""
+    from sohoa.settings import load_settings
+
     procedure = current_catalog(load_settings()).get(procedure_id)
     if procedure is None:
         fail(f"no procedure {procedure_id!r} in the catalog", "see `sohoa procedures list`")
@@ -139,6 +148,10 @@ def classify_command(
     json_out: bool = JsonOption,
 ) -> None:
     """OCR and classify dossiers by procedure without storing anything (one JSON line per input)."""
+    from procedures import TrainedModel, classify
+    from sohoa.settings import load_settings
+    from workers.pool import PagePool
+
     settings = load_settings()
     catalog = current_catalog(settings)
     model = TrainedModel.from_bytes(model_file.read_bytes()) if model_file else None

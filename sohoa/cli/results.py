@@ -1,28 +1,20 @@
-"""Commands of officials and clerks: attach results, assign signer roles, sign in batches, return."""
+"""Commands of officials and clerks: attach results, assign signer roles, sign in batches, return.
+
+The signing stage and the register are imported inside the commands: `sohoa --help` starts without them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from signing import SigningProblem, StepNotReady
-from sohoa.cli.output import JsonOption, console, fail, print_json
-from sohoa.cli.pipeline import actor
-from sohoa.cli.signing import open_session
-from sohoa.settings import load_settings
-from workers.results import (
-    ResultError,
-    add_result,
-    assign,
-    assignments,
-    check_ready,
-    inbox,
-    return_result,
-    sign_tasks,
-)
-from workers.services import Services
+from sohoa.cli.output import JsonOption, actor, console, fail, print_json
+
+if TYPE_CHECKING:
+    from workers.services import Services
 
 result_app = typer.Typer(help="Results (kết quả) of dossiers, to be signed.", no_args_is_help=True)
 signers_app = typer.Typer(help="Who holds each signer role of the catalog.", no_args_is_help=True)
@@ -42,16 +34,25 @@ def result_add(
     json_out: bool = JsonOption,
 ) -> None:
     """Attach a result PDF and open its signing tasks, one per signer role of the procedure."""
+    from signing import SigningProblem
+    from sohoa.settings import load_settings
+    from workers.results import ResultError, add_result
+    from workers.services import Services
+
     services = Services(load_settings())
     try:
-        tasks = add_result(_dossier_id(services, dossier), pdf, services, actor())
+        attached = add_result(_dossier_id(services, dossier), pdf, services, actor())
     except (ResultError, SigningProblem) as error:
         fail(str(error))
-    rows = [{"task": t.id, "step": t.step, "role": t.role, "assignee": t.assignee} for t in tasks]
+    rows = [{"task": t.id, "step": t.step, "role": t.role, "assignee": t.assignee, "new": attached.new}
+            for t in attached.tasks]
     if json_out:
         for row in rows:
             print_json(row)
         return
+    if not attached.new:
+        console.print(f"[yellow]this PDF was already attached[/] (sha256 {attached.sha256[:12]}…): nothing changed; "
+                      "its tasks are / tệp này đã được đính kèm trước đây, không có gì thay đổi:")
     for row in rows:
         console.print(f"task {row['task']}: step {row['step']} {row['role']} → {row['assignee']}")
 
@@ -60,6 +61,10 @@ def result_add(
 def signers_assign(role: str = typer.Argument(..., help="A catalog signer role, e.g. lanh_dao_ubnd_xa."),
                    person: str = typer.Argument(..., help="The person's user name.")) -> None:
     """Let PERSON sign the steps of ROLE."""
+    from sohoa.settings import load_settings
+    from workers.results import assign
+    from workers.services import Services
+
     assign(role, person, Services(load_settings()), actor())
     console.print(f"{person} now signs as {role}")
 
@@ -67,6 +72,10 @@ def signers_assign(role: str = typer.Argument(..., help="A catalog signer role, 
 @signers_app.command("list")
 def signers_list(json_out: bool = JsonOption) -> None:
     """Every role and who holds it."""
+    from sohoa.settings import load_settings
+    from workers.results import assignments
+    from workers.services import Services
+
     roles = assignments(Services(load_settings()))
     if json_out:
         print_json(roles)
@@ -90,6 +99,12 @@ def sign(
 
     A batch is signed with one PIN entry; each signature is verified before it counts.
     """
+    from signing import SigningProblem, StepNotReady
+    from sohoa.cli.signing import open_session
+    from sohoa.settings import load_settings
+    from workers.results import ResultError, check_ready, sign_tasks
+    from workers.services import Services
+
     services = Services(load_settings())
     person = as_person or actor().removeprefix("cli:")
     if tasks == ["inbox"]:
@@ -114,6 +129,8 @@ def sign(
 
 
 def _print_inbox(services: Services, person: str, json_out: bool) -> None:
+    from workers.results import inbox
+
     waiting = inbox(services, person)
     if json_out:
         for t in waiting:
@@ -127,6 +144,10 @@ def _print_inbox(services: Services, person: str, json_out: bool) -> None:
 
 def return_command(dossier: str = typer.Argument(..., help="Dossier number or code.")) -> None:
     """Record that the signed result was handed back to the citizen (status 10)."""
+    from sohoa.settings import load_settings
+    from workers.results import ResultError, return_result
+    from workers.services import Services
+
     services = Services(load_settings())
     try:
         return_result(_dossier_id(services, dossier), services, actor())

@@ -5,12 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from sohoa.cli.output import JsonOption, console, fail, print_json
-from sohoa.cli.pipeline import actor
-from sohoa.settings import load_settings
-from storage.register import NEEDS_REVIEW
-from workers.classify import current_catalog, file_by_reviewer, retrain
-from workers.services import Services
+from sohoa.cli.output import JsonOption, actor, console, fail, print_json
 
 
 def review(
@@ -19,13 +14,22 @@ def review(
     json_out: bool = JsonOption,
 ) -> None:
     """List dossiers waiting for review with their top-3 suggestions, or file one under a procedure."""
+    from sohoa.settings import load_settings
+    from storage.vocabulary import Action, DossierState
+    from workers.catalog import CatalogUnavailable, current_catalog
+    from workers.classify import file_by_reviewer
+    from workers.services import Services
+
     services = Services(load_settings())
     register = services.register
     if dossier is None:
-        waiting = [d for i in register.dossier_ids(states=[NEEDS_REVIEW]) if (d := register.get(i))]
-        catalog = current_catalog(services)
+        waiting = [d for i in register.dossier_ids(states=[DossierState.NEEDS_REVIEW]) if (d := register.get(i))]
+        try:
+            catalog = current_catalog(services.settings)
+        except CatalogUnavailable as error:
+            fail(str(error), error.hint)
         for d in waiting:
-            register.add_event(d.id, actor(), "viewed", {"via": "cli review"})
+            register.add_event(d.id, actor(), Action.VIEWED, {"via": "cli review"})
         if json_out:
             for d in waiting:
                 print_json({"dossier_id": d.id, "code": d.code, "source_name": d.source_name,
@@ -46,6 +50,8 @@ def review(
         fail(f"no procedure {procedure!r} in the catalog", "see `sohoa procedures list`")
     except LookupError:
         fail(f"no dossier {dossier}", "see `sohoa review` for the dossiers waiting")
+    except CatalogUnavailable as error:
+        fail(str(error), error.hint)
     if json_out:
         print_json({"dossier_id": filed.dossier_id, "procedure": filed.procedure, "due_at": filed.due_at})
     else:
@@ -54,7 +60,15 @@ def review(
 
 def retrain_command(json_out: bool = JsonOption) -> None:
     """Train the classifier again from every reviewer's corrections, and use it from now on."""
-    examples = retrain(Services(load_settings()))
+    from sohoa.settings import load_settings
+    from workers.catalog import CatalogUnavailable
+    from workers.classify import retrain
+    from workers.services import Services
+
+    try:
+        examples = retrain(Services(load_settings()))
+    except CatalogUnavailable as error:
+        fail(str(error), error.hint)
     if json_out:
         print_json({"examples": examples})
     elif examples:

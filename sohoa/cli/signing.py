@@ -11,25 +11,28 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from signing import (
-    CopyAppearance,
-    Level,
-    SignatureAppearance,
-    SigningProblem,
-    SigningSession,
-    UnreadablePdf,
-    VerificationReport,
-    load_p12,
-    open_token,
-    verify,
-)
 from sohoa.cli.output import JsonOption, console, fail, print_json
-from sohoa.settings import load_settings
+
+if TYPE_CHECKING:
+    from signing import Level, SigningSession, VerificationReport
+
+
+
+class LevelChoice(StrEnum):
+    """`signing.Level`'s values (a test checks they agree): the option is parsed without importing
+    pyHanko, so that `sohoa verify --help` starts at once."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
 
 EXIT_NOT_OK, EXIT_UNREADABLE = 1, 2
 
@@ -48,6 +51,9 @@ def verify_command(
     json: bool = JsonOption,
 ) -> None:
     """Check every signature of FILE. Exit 0 only when all are intact, valid, trusted and cover the file."""
+    from signing import SigningProblem, UnreadablePdf, verify
+    from sohoa.settings import load_settings
+
     settings = load_settings()
     try:
         data = file.read_bytes()
@@ -102,16 +108,21 @@ def sign_file_command(
     seal_image: Path | None = typer.Option(None, "--seal-image", help="Agency seal (red PNG), over the signature."),
     copy: bool = typer.Option(False, "--copy", help="Digitized copy: agency stamp top right of page 1, no image."),
     invisible: bool = typer.Option(False, "--invisible", help="No visible stamp."),
-    level: Level | None = typer.Option(None, "--level", help="PAdES level; default B-T with SOHOA_TSA_URL, else B-B."),
+    level: LevelChoice | None = typer.Option(None, "--level",
+                                             help="PAdES level; default B-T with SOHOA_TSA_URL, else B-B."),
     lock: bool = typer.Option(False, "--lock", help="Last signer: forbid any later change."),
     json: bool = JsonOption,
 ) -> None:
     """Sign plain PDF files as PAdES and verify each result before writing it."""
+    from signing import CopyAppearance, Level, SignatureAppearance, SigningProblem
+    from sohoa.settings import load_settings
+
     settings = load_settings()
     if len(files) > 1 and out.suffix.lower() == ".pdf":
         fail("several files need --out to be a folder")
     try:
-        with open_session(token, p12, pin_fd, key_label=key_label, level=level) as session:
+        chosen = Level(level.value) if level else None
+        with open_session(token, p12, pin_fd, key_label=key_label, level=chosen) as session:
             who = session.identity
             appearance = None
             if copy:
@@ -126,8 +137,10 @@ def sign_file_command(
         fail(str(exc))
 
 
-def _sign_one(session: SigningSession, file: Path, out: Path, appearance, lock: bool, roots: list[Path],
+def _sign_one(session: SigningSession, file: Path, out: Path, appearance: Any, lock: bool, roots: list[Path],
               json: bool, many: bool) -> None:
+    from signing import UnreadablePdf, verify
+
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -161,6 +174,9 @@ def open_session(token: str | None, p12: Path | None, pin_fd: int | None, *, key
     Exactly one of `token` (a PKCS#11 label) or `p12` (a file) is given; the PIN or passphrase is
     read here, from `pin_fd` or a hidden prompt, and dropped as soon as the signer is open.
     """
+    from signing import Level, SigningSession, load_p12, open_token
+    from sohoa.settings import load_settings
+
     settings = load_settings()
     if (token is None) == (p12 is None):
         fail("give exactly one of --token LABEL or --p12 FILE")
