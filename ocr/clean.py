@@ -156,7 +156,7 @@ def signatures_and_seals(ink: np.ndarray, flat: np.ndarray, blobs: InkStats) -> 
         window = np.s_[max(0, box.top - near):box.bottom + near, max(0, box.left - near):box.right + near]
         dark = np.where((ink[window] > 0) & (flat[window] < level), np.uint8(255), np.uint8(0))
         signature = marks(cv2.dilate(dark, np.ones((5, 5), np.uint8)), letter_height) & dark
-        letters = cv2.dilate(dark & ~signature, np.ones((3, 3), np.uint8))  # with the grey edge of their strokes
+        letters = cv2.dilate(dark & ~signature, np.ones((3, 3), np.uint8))  # type: ignore[arg-type]  # with the grey edge of their strokes
         erase[window] = np.where(letters > 0, np.uint8(0), np.uint8(255))
         keep[window] |= letters
     return erase, keep
@@ -238,8 +238,8 @@ def find_non_text(ink: np.ndarray, flat: np.ndarray, stats: InkStats, dpi: float
         erase |= horizontal | vertical
     erase = cv2.dilate(erase, np.ones((5, 5), np.uint8))
     if signatures:
-        drawn, letters = signatures_and_seals(ink & ~erase, flat, stats)
-        erase |= cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~letters
+        drawn, letters = signatures_and_seals(ink & ~erase, flat, stats)  # type: ignore[misc]
+        erase |= cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~letters  # type: ignore[misc]
     return NonText(erase, chains, _boxes(horizontal), _boxes(vertical))
 
 

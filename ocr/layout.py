@@ -200,18 +200,21 @@ def _column_block(lines: list[list[_Item]], halves: list[_Halves | None], i: int
     whole under one column, centred with it: a signer's name lower than the other's, the "Số:"
     under the agency's name.
     """
-    if i + 1 >= len(lines) or halves[i] is None or halves[i + 1] is None:
+    if i + 1 >= len(lines):
         return None
-    left_centre, right_centre = _centre(halves[i][0]), _centre(halves[i][1])
-    gutter_x = (max(it.box.right for it in halves[i][0]) + min(it.box.left for it in halves[i][1])) / 2
+    here, after = halves[i], halves[i + 1]
+    if here is None or after is None:
+        return None
+    left_centre, right_centre = _centre(here[0]), _centre(here[1])
+    gutter_x = (max(it.box.right for it in here[0]) + min(it.box.left for it in here[1])) / 2
     tolerance = ALIGN * word_height
 
     def under(part: list[_Item], centre: float) -> bool:
         return abs(_centre(part) - centre) <= tolerance
 
-    if not (under(halves[i + 1][0], left_centre) and under(halves[i + 1][1], right_centre)):
+    if not (under(after[0], left_centre) and under(after[1], right_centre)):
         return None
-    left, right = [halves[i][0], halves[i + 1][0]], [halves[i][1], halves[i + 1][1]]
+    left, right = [here[0], after[0]], [here[1], after[1]]
     j = i + 2
     while j < len(lines) and lines[j][0].box.top - max(left[-1][0].box.bottom, right[-1][0].box.bottom) \
             <= REACH * word_height:

@@ -80,7 +80,7 @@ def horizontal_neighbour_share(centres: np.ndarray) -> float:
 def upright_vote(ink: np.ndarray) -> tuple[float, int]:
     """`line_vote` over vertical strips of the page, summed."""
     width = ink.shape[1]
-    votes = lines = 0
+    votes, lines = 0.0, 0
     for strip in range(STRIPS):
         v, n = line_vote(ink[:, strip * width // STRIPS:(strip + 1) * width // STRIPS])
         votes += v * n

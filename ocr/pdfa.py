@@ -27,7 +27,7 @@ def pdfa_problems(path: Path) -> list[str]:
             problems.append("the trailer has no file /ID")
         problems += _metadata_problems(pdf)
         problems += _output_intent_problems(pdf)
-        names = pdf.Root.get("/Names", {})
+        names = pdf.Root.get("/Names", pikepdf.Dictionary())
         if "/JavaScript" in names or "/EmbeddedFiles" in names or "/OpenAction" in pdf.Root:
             problems.append("the document carries JavaScript, embedded files or an open action")
         for number, page in enumerate(pdf.pages, start=1):
@@ -67,7 +67,7 @@ def _page_problems(page: pikepdf.Page) -> list[str]:
     return problems
 
 
-def _resource_problems(resources: pikepdf.Dictionary, seen: set[tuple[int, int]]) -> list[str]:
+def _resource_problems(resources: pikepdf.Object, seen: set[tuple[int, int]]) -> list[str]:
     problems = []
     for font in resources.get("/Font", {}).values():
         problems += _font_problems(font)
@@ -75,8 +75,8 @@ def _resource_problems(resources: pikepdf.Dictionary, seen: set[tuple[int, int]]
         if xobject.objgen in seen:
             continue
         seen.add(xobject.objgen)
-        filters = xobject.get("/Filter", [])
-        filters = [filters] if isinstance(filters, pikepdf.Name) else list(filters)
+        given = xobject.get("/Filter", pikepdf.Array())
+        filters = [given] if isinstance(given, pikepdf.Name) else list(given)
         if "/LZWDecode" in filters:
             problems.append("LZW-compressed stream")
         if xobject.get("/Subtype") == "/Image" and ("/SMask" in xobject or xobject.get("/Interpolate", False)):
@@ -88,7 +88,7 @@ def _resource_problems(resources: pikepdf.Dictionary, seen: set[tuple[int, int]]
     return problems
 
 
-def _font_problems(font: pikepdf.Dictionary) -> list[str]:
+def _font_problems(font: pikepdf.Object) -> list[str]:
     if font.get("/Subtype") == "/Type0":
         return [p for d in font.get("/DescendantFonts", []) for p in _font_problems(d)]
     if font.get("/Subtype") == "/Type3":

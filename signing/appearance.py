@@ -135,7 +135,7 @@ def stamp_style(appearance: Appearance, font: StampFont, box_height: float) -> T
     image_top = above_text + first_gap * line_height + 2
     image_bottom = above_text + (len(lines) - first_gap - gap_lines) * line_height + 2
     image_layout = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
-                                       margins=Margins(left=4, right=4, top=image_top, bottom=image_bottom),
+                                       margins=Margins(left=4, right=4, top=image_top, bottom=image_bottom),  # type: ignore[arg-type]
                                        inner_content_scaling=InnerScaling.SHRINK_TO_FIT)
     return TextStampStyle(stamp_text=stamp_text, text_box_style=text_style, border_width=0,
                           inner_content_layout=centred, background=PdfImage(image),

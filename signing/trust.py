@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeAlias
 
 from asn1crypto import pem, x509
 from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import SigningProblem
 
-CertificateSource = x509.Certificate | bytes | Path
+CertificateSource: TypeAlias = x509.Certificate | bytes | Path
 
 
 def load_certificates(source: CertificateSource) -> list[x509.Certificate]:
     """Every certificate in a PEM file (one or many) or DER file, path or bytes."""
     if isinstance(source, x509.Certificate):
         return [source]
-    try:
-        data = Path(source).read_bytes() if isinstance(source, Path) else source
-    except OSError as exc:
-        raise SigningProblem(f"cannot read certificate file {source}") from exc
+    if isinstance(source, Path):
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise SigningProblem(f"cannot read certificate file {source}") from exc
+    else:
+        data = source
     try:
         if pem.detect(data):
             return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -127,6 +128,7 @@ def _trailing_bytes(pdf: bytes) -> int:
 async def _verify_one(sig: EmbeddedPdfSignature, context) -> SignatureReport:
     is_timestamp = sig.sig_object_type == "/DocTimeStamp"
     name = sig.field_name
+    status: Any  # a document timestamp's status or a signature's: read alike below
     try:
         if is_timestamp:
             status = await async_validate_pdf_timestamp(sig, validation_context=context)

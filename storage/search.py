@@ -73,7 +73,8 @@ def search(session: Session, query: str, *, filters: SearchFilters = SearchFilte
 
 
 def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, object] = {}
     if filters.procedure:
         clauses.append("d.procedure_id = :procedure")
         params["procedure"] = filters.procedure

@@ -33,10 +33,10 @@ def current_model(services: Services) -> TrainedModel | None:
     Read from the object store once per version (its SHA-256), not once per dossier.
     """
     info = services.objects.stat(MODEL_KEY)
-    return None if info is None else _model(services.objects, info.sha256)
+    return None if info is None else _model(services.objects, info.sha256)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=2)  # keyed by the store (hashed by identity: one per process) and the model's SHA-256
 def _model(objects: ObjectStore, _sha256: str) -> TrainedModel:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.bin"

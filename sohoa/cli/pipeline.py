@@ -59,7 +59,7 @@ def run(
     poll: float = typer.Option(None, help="Poll the inbox every N seconds (SMB/NFS shares) instead of "
                                "inotify events. Default: SOHOA_POLL."),
     settle: float = typer.Option(None, help="Seconds a file must stay unchanged before it is taken."),
-    jobs: int = typer.Option(None, help="OCR processes (default: one per core)."),
+    jobs: int | None = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
     """Watch the inbox and digitize every dossier dropped into it, until Ctrl-C."""
     settings = _settings(poll, settle, jobs)
@@ -103,7 +103,8 @@ def run(
                 else:
                     console.log(f"{entry.name} was already received as #{result.dossier_id}")
                 future = runner.submit(result.dossier_id)
-                future.add_done_callback(lambda f, d=result.dossier_id: when_done(d, f))
+                dossier_id = result.dossier_id
+                future.add_done_callback(lambda f: when_done(dossier_id, f))
             return Outcome.TAKEN
 
         stop = threading.Event()
@@ -138,7 +139,7 @@ def _retrain_periodically(services: Services, stop: threading.Event, every: floa
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders, each one dossier.", exists=True),
     json_out: bool = JsonOption,
-    jobs: int = typer.Option(None, help="OCR processes (default: one per core)."),
+    jobs: int | None = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
     """Digitize files or folders once, without watching, and exit when they are done.
 

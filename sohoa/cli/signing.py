@@ -124,7 +124,7 @@ def sign_file_command(
         chosen = Level(level.value) if level else None
         with open_session(token, p12, pin_fd, key_label=key_label, level=chosen) as session:
             who = session.identity
-            appearance = None
+            appearance: CopyAppearance | SignatureAppearance | None = None
             if copy:
                 appearance = CopyAppearance(agency=agency or settings.agency_name)
             elif not invisible:
