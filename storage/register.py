@@ -35,7 +35,6 @@ from storage.vocabulary import Action, DossierState, FileRole, ProcedureSource, 
 RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FAILED = (
     DossierState.RECEIVING, DossierState.RECEIVED, DossierState.DIGITIZING, DossierState.DIGITIZED,
     DossierState.NEEDS_REVIEW, DossierState.FAILED)
-STATES: tuple[DossierState, ...] = tuple(DossierState)
 
 EventSpec = tuple[str, str, dict[str, Any] | None]  # actor, action, detail
 # Fields of a dossier that `update` may change: anything else is a programming error.

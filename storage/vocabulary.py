@@ -23,8 +23,6 @@ class DossierState(StrEnum):
 
 # Where a pipeline may pick a dossier up again (after a crash, a retry or a restart).
 RESUMABLE: tuple[DossierState, ...] = (DossierState.RECEIVED, DossierState.DIGITIZING)
-# Where the pipeline has nothing left to do until a person acts.
-SETTLED: tuple[DossierState, ...] = (DossierState.DIGITIZED, DossierState.NEEDS_REVIEW, DossierState.FAILED)
 
 
 class StepState(StrEnum):

@@ -80,10 +80,6 @@ class Outcome:
         return self.next is None
 
 
-def step_named(name: str) -> PipelineStep:
-    return next(step for step in STEPS if step.name == name)
-
-
 def pending_step(dossier_id: int, services: Services) -> PipelineStep | None:
     """The first step of the recipe not yet done for this dossier; None once it has finished."""
     done = services.register.done_steps(dossier_id)

@@ -108,3 +108,32 @@ def test_rq_submit_raises_a_bug_but_rides_out_redis_being_down(settings: Setting
         assert not future.done()
     finally:
         runner.close()
+
+
+def test_the_queues_are_the_pipeline_s_and_job_ids_read_back() -> None:
+    from workers.queues import STAGES, job_id, lease_key, parse_job_id
+
+    assert STAGES == ("ocr", "classify", "index")  # no queue that nothing fills
+    for stage in STAGES:
+        assert parse_job_id(job_id(1234, stage)) == (1234, stage)
+    assert lease_key(job_id(7, "ocr")) == "sohoa:lease:7-ocr"
+    with pytest.raises(ValueError):
+        parse_job_id("7-sign")
+
+
+def test_rq_enqueues_nothing_for_a_finished_dossier(settings: Settings, redis_server: RedisServer,
+                                                    tmp_path: Path) -> None:
+    from workers.queues import connect, enqueue_pending, queue_report
+
+    services = Services(settings)
+    scan = save_scan(tmp_path / "khai-sinh.pdf", [BIRTH_FORM])
+    runner = InlineRunner(services, jobs=1)
+    try:
+        dossier_id = received(services, scan)
+        runner.submit(dossier_id).result()
+    finally:
+        runner.close()
+    connection = connect(redis_server.url)
+    distributed = Services(settings.model_copy(update={"redis_url": redis_server.url}))
+    assert enqueue_pending(connection, dossier_id, distributed) is False
+    assert all(q["queued"] == 0 for q in queue_report(connection)["queues"].values())
