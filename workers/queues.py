@@ -199,7 +199,10 @@ def run_stage(dossier_id: int, stage: str) -> str:
     connection = current.connection if current else connect(services.settings.redis_url or "")
     ctx = Context(services=services, pages=worker_pages(services.settings.jobs))
     retries_left = (current.retries_left or 0) if current else 0
-    outcome = Outcome(None, None, pending_step(dossier_id, services))
+    dossier = services.register.get(dossier_id)
+    if dossier is None:
+        return "gone"
+    outcome = Outcome(DossierState(dossier.state), None, pending_step(dossier_id, services))
     with lease(connection, job_id(dossier_id, stage)):
         while outcome.next is not None and outcome.next.queue == stage:
             started = time.perf_counter()
@@ -212,14 +215,12 @@ def run_stage(dossier_id: int, stage: str) -> str:
                 metrics.STEP_SECONDS.labels(outcome.ran).observe(time.perf_counter() - started)
             if outcome.ran == "finish" and outcome.state is not None:
                 metrics.DOSSIERS.labels(outcome.state).inc()
-                dossier = services.register.get(dossier_id)
-                metrics.PAGES.inc((dossier.page_count or 0) if dossier else 0)
+                finished = services.register.get(dossier_id)
+                metrics.PAGES.inc((finished.page_count or 0) if finished else 0)
     if outcome.next is not None:
-        dossier = services.register.get(dossier_id)
-        enqueue(connection, dossier_id, outcome.next.queue, services.settings,
-                pages=dossier.page_count if dossier else None)
+        enqueue(connection, dossier_id, outcome.next.queue, services.settings, pages=dossier.page_count)
         return "next:" + outcome.next.queue
-    return str(outcome.state or "gone")
+    return str(outcome.state or "gone")  # finished (or the dossier vanished meanwhile)
 
 
 # --- keeping the queues honest ---
