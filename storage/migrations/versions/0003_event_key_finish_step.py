@@ -1,6 +1,6 @@
 """Events written once by key; "finished" recorded as the pipeline's `finish` step
 
-Revision ID: 0013
+Revision ID: 0003
 Revises: 0002
 
 Why: a step resumed after a crash wrote its events a second time (`rescan_suggested` counted
@@ -13,7 +13,7 @@ finished get their `finish` row here, and a re-drop of one of them is not run ag
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
