@@ -11,9 +11,11 @@ eark-validator, which read CSIP 2.0.4 differently in three places:
 - a Documentation and a Schemas file group are always present (eark-validator makes them errors when
   missing, commons-ip only notes them), so every package carries a short guide and the schema of
   its descriptive metadata;
-- in 2.0.4 the representation METS files are in one file group USE="Representations" and the structural
-  map has one "Representations" division holding a division per representation (what eark-validator
-  checks); in 2.1 each representation has its own group "Representations/repN", as that version says.
+- the representation METS files are in one file group USE="Representations" and the structural map
+  has one "Representations" division holding a division per representation (eark-validator's
+  CSIP103/114; commons-ip accepts it), in 2.0.4 and 2.1 alike;
+- in 2.1, commons-ip wants the SIP profile URL of that version (`E-ARK-SIP-v2-1-0.xml`), eark-validator
+  the unversioned one (its SIP2): sohoa writes commons-ip's.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from datetime import datetime
 from archive.facts import CsipVersion
 from archive.xml import CSIP, METS, XLINK, new_id, q, sub, timestamp, to_bytes
 
-PROFILE = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
+PROFILES = {CsipVersion.V2_0_4: "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml",
+            CsipVersion.V2_1_0: "https://earksip.dilcis.eu/profile/E-ARK-SIP-v2-1-0.xml"}
 CONTENT_CATEGORY = "Textual works – Digital"
 CONTENT_INFORMATION_TYPE = "OTHER"
 OTHER_CONTENT_INFORMATION_TYPE = "TT05-2025-BNV"  # Thông tư 05/2025/TT-BNV, the circular the package follows
@@ -83,32 +86,25 @@ def root_mets(header: Header, *, descriptive: Entry, descriptive_type: tuple[str
     _md_ref(digiprov, preservation, MDTYPE="PREMIS")
 
     file_sec = sub(root, q(METS, "fileSec"), ID=new_id())
-    documentation_group = _group(file_sec, "Documentation", documentation)
-    schema_group = _group(file_sec, "Schemas", schemas)
     content = {CSIP_CONTENT: CONTENT_INFORMATION_TYPE, CSIP_OTHER_CONTENT: OTHER_CONTENT_INFORMATION_TYPE}
-    if header.version is CsipVersion.V2_0_4:
-        shared = _group(file_sec, "Representations", [entry for _, entry in representations], **content)
-        groups = [(name, shared, shared.findall(q(METS, "file"))[i]) for i, (name, _) in enumerate(representations)]
-    else:
-        groups = []
-        for name, entry in representations:
-            group = _group(file_sec, f"Representations/{name}", [entry], **content)
-            groups.append((name, group, group.findall(q(METS, "file"))[0]))
+    # eark-validator's 2.1 CSIP63 fails every file group without a content information type
+    typed = content if header.version is CsipVersion.V2_1_0 else {}
+    documentation_group = _group(file_sec, "Documentation", documentation, **typed)
+    schema_group = _group(file_sec, "Schemas", schemas, **typed)
+    shared = _group(file_sec, "Representations", [entry for _, entry in representations], **content)
 
     struct = sub(root, q(METS, "structMap"), ID=new_id(), TYPE="PHYSICAL", LABEL="CSIP")
     top = sub(struct, q(METS, "div"), ID=new_id(), LABEL=header.object_id)
     sub(top, q(METS, "div"), ID=new_id(), LABEL="Metadata", DMDID=dmd.get("ID", ""), ADMID=digiprov.get("ID", ""))
     for label, group in (("Documentation", documentation_group), ("Schemas", schema_group)):
         sub(sub(top, q(METS, "div"), ID=new_id(), LABEL=label), q(METS, "fptr"), FILEID=group.get("ID", ""))
-    if header.version is CsipVersion.V2_0_4:
-        holder = sub(top, q(METS, "div"), ID=new_id(), LABEL="Representations")
-        sub(holder, q(METS, "fptr"), FILEID=groups[0][1].get("ID", ""))
-    for name, group, file in groups:
-        parent = holder if header.version is CsipVersion.V2_0_4 else top
-        division = sub(parent, q(METS, "div"), ID=new_id(), LABEL=f"Representations/{name}")
+    holder = sub(top, q(METS, "div"), ID=new_id(), LABEL="Representations")
+    sub(holder, q(METS, "fptr"), FILEID=shared.get("ID", ""))
+    for (name, _), file in zip(representations, shared.findall(q(METS, "file")), strict=True):
+        division = sub(holder, q(METS, "div"), ID=new_id(), LABEL=f"Representations/{name}")
         sub(division, q(METS, "mptr"), **{"LOCTYPE": "URL", q(XLINK, "type"): "simple",
                                            q(XLINK, "href"): _href(file),
-                                           q(XLINK, "title"): group.get("ID", "")})
+                                           q(XLINK, "title"): shared.get("ID", "")})
     return to_bytes(root)
 
 
@@ -120,7 +116,7 @@ def _root(header: Header) -> ET.Element:
     root = ET.Element(q(METS, "mets"), {
         "OBJID": header.object_id, "LABEL": header.label, "TYPE": CONTENT_CATEGORY,
         CSIP_CONTENT: CONTENT_INFORMATION_TYPE, CSIP_OTHER_CONTENT: OTHER_CONTENT_INFORMATION_TYPE,
-        "PROFILE": PROFILE})
+        "PROFILE": PROFILES[header.version]})
     created = timestamp(header.created)
     hdr = sub(root, q(METS, "metsHdr"), CREATEDATE=created, LASTMODDATE=created, RECORDSTATUS="NEW",
               **{q(CSIP, "OAISPACKAGETYPE"): "SIP"})
