@@ -142,6 +142,7 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
         documents.append(Document(1, DIGITIZED_TYPE, subject, settings.agency_name,
                                   dossier.page_count or _pages(copy.source), copy,
                                   issued=_vn_date(dossier.received_at), code_notation=code))
+    result_paths: dict[int, str] = {}  # result file id -> its signed version's path in the package
     for result_tasks in _chains(tasks):
         last = result_tasks[-1]
         signed = register.file_by_id(last.signed_file_id) if last.signed_file_id else None
@@ -149,11 +150,13 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
             continue
         ordinal = len(documents) + 1
         file = _package_file(signed, f"{code}.{ordinal:02d}.pdf", services, work)
+        result_paths[last.file_id] = f"representations/{DIGITIZED}/data/{file.name}"
         documents.append(Document(ordinal, RESULT_TYPE, subject, settings.agency_name, _pages(file.source), file,
                                   issued=_vn_date(last.signed_at) if last.signed_at else None,
                                   signers=tuple(t.signer_certificate or t.assignee or t.role for t in result_tasks)))
     ends = [d for d in (dossier.returned_at, dossier.finished_at) if d] or [e.at for e in events[-1:]]
-    agents, premis_events = _history(events, tasks, originals, documents, settings.agency_name, dossier.agency)
+    agents, premis_events = _history(events, tasks, originals, documents, result_paths, settings.agency_name,
+                                     dossier.agency)
     return DossierFacts(
         package_id=code, file_code=dossier.code or code,
         title=f"Hồ sơ {subject}" + (f" của {applicant}" if applicant else ""),
@@ -213,7 +216,7 @@ class _Agents:
 
 
 def _history(events: list[Event], tasks: list[SigningTask], originals: list[PackageFile],
-             documents: list[Document], agency_name: str, agency_code: str
+             documents: list[Document], result_paths: dict[int, str], agency_name: str, agency_code: str
              ) -> tuple[list[Agent], list[PremisEvent]]:
     """PREMIS events from the register's history: ingestion, OCR, classification, signing and validation."""
     agents = _Agents()
@@ -246,9 +249,8 @@ def _history(events: list[Event], tasks: list[SigningTask], originals: list[Pack
     for t in tasks:
         if t.state != "verified" or t.signed_at is None:
             continue
-        signed = next((f"representations/{DIGITIZED}/data/{d.file.name}" for d in documents if d.ordinal > 1), "")
         who = ((agents.of(t.signer_certificate or t.assignee or t.role), "implementer"),)
-        objects = (signed,) if signed else ()
+        objects = (result_paths[t.file_id],) if t.file_id in result_paths else ()
         out.append(PremisEvent(f"signing-{t.id}", "digital signature generation", t.signed_at,
                                f"Ký số PAdES bước {t.step} ({t.role})", agents=who, objects=objects))
         report = t.validation or {}

@@ -68,6 +68,7 @@ def test_the_signed_dossier_carries_its_metadata_history_and_files(dossiers: Dos
     data = package / "representations/rep2/data"
     assert (data / f"{CODE}.01.pdf").is_file() and (data / f"{CODE}.02.pdf").is_file()
     register = Register(Settings().register_url)
+    assert register.events(action="pdfa_invalid") == []  # the pipeline's own PDF/A check passed every copy
     original = register.files(dossiers.pdf, "original")[0]
     assert (package / "representations/rep1/data" / original.name).read_bytes()[:4] == b"%PDF"
     mets = (package / "representations/rep1/METS.xml").read_text(encoding="utf-8")
