@@ -58,15 +58,19 @@ class Header:
     submitter_code: str = ""
 
 
-def representation_mets(header: Header, files: list[Entry], kind: str) -> bytes:
-    """A representation's METS: its data files, each with size, date and SHA-256."""
+def representation_mets(header: Header, files: list[Entry], kind: str, preservation: Entry) -> bytes:
+    """A representation's METS: its own PREMIS and its data files, each with size, date and SHA-256."""
     root = _root(header)
+    amd = sub(root, q(METS, "amdSec"), ID=new_id())
+    digiprov = sub(amd, q(METS, "digiprovMD"), ID=new_id(), STATUS="CURRENT")
+    _md_ref(digiprov, preservation, MDTYPE="PREMIS")
     file_sec = sub(root, q(METS, "fileSec"), ID=new_id())
     group = sub(file_sec, q(METS, "fileGrp"), ID=new_id(), USE="Data")
     for entry in files:
         _file(group, entry)
     struct = sub(root, q(METS, "structMap"), ID=new_id(), TYPE="PHYSICAL", LABEL="CSIP")
     top = sub(struct, q(METS, "div"), ID=new_id(), TYPE=kind, LABEL=header.object_id)
+    sub(top, q(METS, "div"), ID=new_id(), LABEL="Metadata", ADMID=digiprov.get("ID", ""))
     sub(sub(top, q(METS, "div"), ID=new_id(), LABEL="Data"), q(METS, "fptr"), FILEID=group.get("ID", ""))
     return to_bytes(root)
 

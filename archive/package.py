@@ -81,16 +81,23 @@ def _build(facts: DossierFacts, root: Path, version: CsipVersion, now: datetime)
     for rep, files, kind in ((ORIGINALS, facts.originals, "ORIGINAL"),
                              (DIGITIZED, [d.file for d in facts.documents], "DIGITIZED")):
         base = root / "representations" / rep
-        entries = []
+        entries, rep_objects = [], []
         for file in files:
             entry = _copy(file, base / "data" / file.name, f"data/{file.name}")
             entries.append(entry)
-            objects.append(premis.PremisObject(f"representations/{rep}/{entry.href}", file.name, file.media_type,
-                                               entry.sha256, entry.size))
+            rep_objects.append(premis.PremisObject(f"representations/{rep}/{entry.href}", file.name,
+                                                   file.media_type, entry.sha256, entry.size))
+        objects += rep_objects
+        # the representation's own PREMIS: its files and the events that made or checked them
+        paths = {o.path for o in rep_objects}
+        rep_events = [e for e in facts.events if paths.intersection(e.objects)]
+        rep_premis = _write(base / "metadata" / "preservation" / premis.FILE_NAME,
+                            premis.premis_xml(rep_objects, rep_events, facts.agents),
+                            f"metadata/preservation/{premis.FILE_NAME}", now)
         if rep == DIGITIZED:
             document_paths = {d.ordinal: f"representations/{rep}/data/{d.file.name}" for d in facts.documents}
         rep_header = Header(rep, f"{facts.title} ({rep})", now, facts.software, facts.software_version, version)
-        mets = _write(base / "METS.xml", representation_mets(rep_header, entries, kind), "METS.xml", now)
+        mets = _write(base / "METS.xml", representation_mets(rep_header, entries, kind, rep_premis), "METS.xml", now)
         representations.append((rep, Entry(f"representations/{rep}/METS.xml", mets.media_type, mets.size,
                                            mets.sha256, now)))
 

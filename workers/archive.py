@@ -77,7 +77,7 @@ def package_id(dossier: Dossier) -> str:
 
 
 def export_dossier(dossier_id: int, services: Services, out_dir: Path, *, as_zip: bool = False,
-                   actor: str = "archive", version_: CsipVersion | None = None) -> Exported:
+                   actor: str = "archive", csip: CsipVersion | None = None) -> Exported:
     """Write (or keep, when already there and verified) the E-ARK SIP of one dossier in `out_dir`."""
     register = services.register
     dossier = register.get(dossier_id)
@@ -90,7 +90,7 @@ def export_dossier(dossier_id: int, services: Services, out_dir: Path, *, as_zip
         if report.ok and report.package_id == package_id(dossier):
             return Exported(dossier_id, target, Outcome.skipped, "already exported and verified")
         outcome = Outcome.redone
-    csip = version_ or CsipVersion(services.settings.archive_csip_version)
+    csip = csip or CsipVersion(services.settings.archive_csip_version)
     with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
         try:
             facts = dossier_facts(dossier, services, Path(tmp))
