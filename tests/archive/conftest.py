@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, save_scan
 from tests.signing.conftest import pki, tokens  # noqa: F401  (session fixtures shared with tests/signing)
-from tests.signing.testpki import TOKEN_PIN, LivePki
+from tests.signing.testpki import P12_PASSPHRASE, TOKEN_PIN, LivePki
 
 CODE = "H57.132-260804-0583"
 SLIP = ["GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Mã số hồ sơ: H00-260805-0001",
@@ -65,10 +65,16 @@ def dossiers(tmp_path_factory: pytest.TempPathFactory, pki: LivePki, tokens: dic
     save_scan(folder / "trang-2.png", [SLIP], dpi=150)
     pdf = save_scan(inbox / f"{CODE}.pdf", [BIRTH_FORM], dpi=150)
     tiff = save_scan(inbox / "khai-sinh.tif", [BIRTH_FORM, ["Giấy chứng sinh", "Họ tên mẹ: NGUYỄN THỊ AN"]], dpi=150)
-    ingested = {Path(r["path"]).name: r for r in json_lines(sohoa("ingest", str(folder), str(pdf), str(tiff),
-                                                                  "--json", check=False).stdout)}
-    ids = {name: r["dossier_id"] for name, r in ingested.items()}
-    assert len(ids) == 3, ingested
+    ingested = json_lines(sohoa("ingest", str(folder), str(pdf), "--json", check=False).stdout)
+    passphrase = base / "seal.pass"
+    passphrase.write_bytes(P12_PASSPHRASE + b"\n")
+    with pytest.MonkeyPatch.context() as sealed:
+        sealed.setenv("SOHOA_SEAL_DIGITIZED", "true")
+        sealed.setenv("SOHOA_SEAL_P12", str(pki.p12("seal")))
+        sealed.setenv("SOHOA_SEAL_PASSPHRASE_FILE", str(passphrase))
+        ingested += json_lines(sohoa("ingest", str(tiff), "--json", check=False).stdout)
+    ids = {Path(r["path"]).name: r["dossier_id"] for r in ingested}
+    assert len(ids) == 3 and all(r["state"] in ("digitized", "needs_review") for r in ingested), ingested
     signed = ids[pdf.name]
     sohoa("review", str(signed), "--procedure", "1.001193")
     sohoa("signers", "assign", "lanh_dao_ubnd_xa", "chu-tich")

@@ -104,6 +104,16 @@ def test_the_signed_dossier_carries_its_metadata_history_and_files(dossiers: Dos
     assert any("2 signature(s)" in c for c in checked["checked"])
 
 
+def test_a_sealed_copy_verifies_as_pdfa_under_its_seal(dossiers: Dossiers, tmp_path: Path) -> None:
+    package = Path(export(tmp_path, str(dossiers.tiff))[0]["package"])
+    checked = json_lines(sohoa("archive", "verify", str(package), "--trust", str(dossiers.root_pem),
+                               "--json").stdout)[0]
+    assert checked["ok"], checked
+    copy = f"representations/rep2/data/{package.name}.01.pdf"
+    assert f"{copy}: PDF/A-2b (the revision the seal signs)" in checked["checked"]
+    assert f"{copy}: 1 signature(s)" in checked["checked"]
+
+
 def test_export_resumes_and_redoes_a_damaged_package(dossiers: Dossiers, tmp_path: Path) -> None:
     refs = list(map(str, dossiers.all))
     first = export(tmp_path, *refs)
