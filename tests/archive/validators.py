@@ -37,6 +37,7 @@ def eark_python() -> str:
 
 
 def eark_validator(package: Path, version: str) -> dict:
+    assert Path(eark_python()).exists(), f"no {eark_python()}: run scripts/install (it makes .venv-eark)"
     run = subprocess.run([eark_python(), str(Path(__file__).with_name("eark_offline.py")), str(package), version],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
