@@ -116,8 +116,8 @@ def _build(facts: DossierFacts, root: Path, version: CsipVersion, now: datetime)
                                         descriptive_type=(descriptive.MDTYPE, descriptive.OTHERMDTYPE),
                                         preservation=preserved, documentation=[guide], schemas=[schema],
                                         representations=representations), "METS.xml", now)
-    files = [p for p in root.rglob("*") if p.is_file()]
-    return len(files), sum(p.stat().st_size for p in files)
+    on_disk = [p for p in root.rglob("*") if p.is_file()]
+    return len(on_disk), sum(p.stat().st_size for p in on_disk)
 
 
 def _copy(file: PackageFile, dest: Path, href: str) -> Entry:

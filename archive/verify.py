@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from archive.xml import METS, XLINK, q
 
@@ -50,7 +50,7 @@ class _Folder:
         return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str) -> Iterator[IO[bytes]]:
         with (self.root / name).open("rb") as f:
             yield f
 
@@ -64,7 +64,7 @@ class _Zip:
                 if not i.is_dir() and i.filename.startswith(self.prefix)}
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str) -> Iterator[IO[bytes]]:
         with self.archive.open(self.prefix + name) as f:
             yield f
 

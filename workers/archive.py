@@ -129,7 +129,7 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
     events = register.events(dossier.id)
     tasks = register.signing_tasks(dossier.id)
 
-    originals = []
+    originals: list[PackageFile] = []
     for n, f in enumerate(register.files(dossier.id, "original"), start=1):
         name = _safe_name(f.name)
         if any(o.name == name for o in originals):
@@ -227,8 +227,9 @@ def _history(events: list[Event], tasks: list[SigningTask], originals: list[Pack
     out: list[PremisEvent] = []
     for e in events:
         detail = e.detail or {}
-        who = ((agents.of(e.actor), "executing program" if agents.known[e.actor].kind == "software" else "implementer"),
-               (f"agency-{agency_code}", "authorizer"))
+        agent_id = agents.of(e.actor)
+        role = "executing program" if agents.known[e.actor].kind == "software" else "implementer"
+        who: tuple[tuple[str, str], ...] = ((agent_id, role), (f"agency-{agency_code}", "authorizer"))
         if e.action == "stored":
             fixity = "; ".join(f"{f.name} SHA-256 {f.sha256}" for f in originals)
             text = f"Bản gốc được tiếp nhận và lưu, kiểm tra SHA-256 khi lưu ({detail.get('files', '?')} tệp)"
