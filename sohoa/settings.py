@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     seal_passphrase_file: Path | None = Field(None, description="File holding the seal's passphrase "
                                               "(readable by the service only; never logged).")
 
+    # --- archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV) ---
+    archive_csip_version: Literal["2.0.4", "2.1.0"] = Field("2.0.4", description="E-ARK CSIP/SIP "
+                                                             "version archive packages are written to.")
+    archive_maintenance: str = Field("Vĩnh viễn", description="Retention (thời hạn bảo quản) written in "
+                                     "every package's metadata.")
+    archive_rights: str = Field("Hạn chế", description="Access rights (chế độ sử dụng) written in every "
+                                "package's metadata.")
+
     @cached_property
     def jobs(self) -> int:
         """OCR processes to run: one per core unless set."""

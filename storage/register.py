@@ -440,3 +440,25 @@ class Register:
     def count_events(self, action: str) -> int:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(Event).where(Event.action == action)) or 0
+
+    # --- archive export (reads only; used by workers/archive.py) ---
+    def dossier_ids_received(self, *, start: datetime, end: datetime, agency: str | None = None,
+                             procedure: str | None = None) -> list[int]:
+        """Dossiers received in [start, end), optionally of one agency and one procedure, oldest first."""
+        with self.session() as s:
+            query = select(Dossier.id).where(Dossier.received_at >= start, Dossier.received_at < end)
+            if agency:
+                query = query.where(Dossier.agency == agency)
+            if procedure:
+                query = query.where(Dossier.procedure_id == procedure)
+            return list(s.scalars(query.order_by(Dossier.received_at, Dossier.id)))
+
+    def signing_tasks(self, dossier_id: int) -> list[SigningTask]:
+        """Every signing task of a dossier, by result file then step."""
+        with self.session() as s:
+            return list(s.scalars(select(SigningTask).where(SigningTask.dossier_id == dossier_id)
+                                  .order_by(SigningTask.file_id, SigningTask.step)))
+
+    def file_by_id(self, file_id: int) -> File | None:
+        with self.session() as s:
+            return s.get(File, file_id)

@@ -7,6 +7,7 @@ the inbox, so it runs the same on the watcher's machine or on an OCR worker else
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from ingest.code import code_from_image, code_from_text
 from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
+from ocr.pdfa import pdfa_problems
 from ocr.recognize import OcrOptions, PageResult
 from procedures.pages import read_page
 from storage.local import LocalObjectStore
@@ -23,6 +25,8 @@ from storage.objects import sha256_file
 from workers.pool import PagePool
 from workers.seal import seal_copy
 from workers.services import Services
+
+log = logging.getLogger(__name__)
 
 PageProgress = Callable[[int, int, int], None]  # dossier id, pages done, pages in all
 
@@ -107,6 +111,9 @@ def _store_digitized_copy(dossier: Dossier, pages: list[PageImage], results: lis
     write_searchable_pdf(pages, results, out, PdfMetadata(
         title=f"Hồ sơ {dossier.code or dossier.source_name}", dossier_code=dossier.code or "",
         agency=settings.agency_name, created=datetime.now(UTC)), archive_dpi=settings.archive_dpi)
+    if problems := pdfa_problems(out):  # a regression of our writer: an archive copy must be known good
+        log.warning("dossier %s: the digitized copy is not PDF/A-2b: %s", dossier.id, "; ".join(problems[:3]))
+        services.register.add_event(dossier.id, "ocr", "pdfa_invalid", {"problems": problems[:10]})
     if settings.seal_digitized:
         seal_copy(out, settings)
     key = digitized_key(dossier)

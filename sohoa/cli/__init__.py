@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "sohoa.cli.review",  # review, retrain
     "sohoa.cli.results",  # result add, signers assign/list, sign, return
     "sohoa.cli.signing",  # verify, sign-file
+    "sohoa.cli.archive",  # archive export, archive verify
 ]
 
 # command name -> (module, the line `sohoa --help` shows): what `main` reads instead of importing.
