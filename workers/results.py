@@ -180,12 +180,12 @@ def sign_tasks(task_ids: Sequence[int], session: SigningSession, person: str, se
             signed = session.sign(current_document(t, services, Path(tmp)), appearance, lock=step.locks)
             report = verify(signed.pdf, trust_roots=roots)
             outcomes.append(_record(t, dossier, signed.pdf, report.ok, report.to_dict(), person,
-                                    session.identity.name, services))
+                                    session.identity.name, services, level=signed.level.value))
     return outcomes
 
 
 def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict, person: str, signer: str,
-            services: Services) -> SignOutcome:
+            services: Services, *, level: str) -> SignOutcome:
     register = services.register
     if not ok:
         with register.session() as session:
@@ -204,7 +204,7 @@ def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict
     if is_complete(chain_of(t, services).states):
         register.update(dossier.id, legal_status=PROCESSED, finished_at=datetime.now(UTC),
                         event=("signing", "result_signed", {"file": signed_file.object_key}))
-    return SignOutcome(t.id, True, f"step {t.step} ({t.role}) signed and verified")
+    return SignOutcome(t.id, True, f"step {t.step} ({t.role}) signed as PAdES {level} and verified")
 
 
 def return_result(dossier_id: int, services: Services, actor: str) -> None:
