@@ -322,11 +322,8 @@ def byte_range_null(pdf: bytes) -> bytes:
 
 def rewrite_signature(pdf: bytes, edit) -> bytes:
     """USF / SWA: a new revision rewrites the signature dictionary (same object), per `edit`."""
-    reader_sig = IncrementalPdfFileWriter(BytesIO(pdf), strict=False).prev.embedded_signatures[-1]
-    ref = reader_sig.sig_object_ref if hasattr(reader_sig, "sig_object_ref") else reader_sig.sig_field["/V"]
-
     def change(writer: IncrementalPdfFileWriter) -> None:
-        target = ref.reference if isinstance(ref, generic.IndirectObject) else ref
+        target = writer.prev.embedded_signatures[-1].sig_field.raw_get("/V").reference
         writer.mark_update(target)
         edit(writer.get_object(target), writer)
     return _update(pdf, change)
