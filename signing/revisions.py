@@ -24,7 +24,8 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefSectionMetaInfo, XRefSectionType
 
-_REVISION_END = re.compile(rb"\s*startxref\s+(\d+)\s*%%EOF[ \t]*(?:\r\n|\r|\n)?")
+_REVISION_END = re.compile(rb"\s*(?:endobj\s*)?startxref\s+(\d+)\s*%%EOF[ \t]*(?:\r\n|\r|\n)?")
+_ANY_END = re.compile(rb"startxref\s+(\d+)\s*%%EOF[ \t]*(?:\r\n|\r|\n)?")
 _WHITESPACE = b" \t\r\n\x00\x0c"
 
 Location = int | tuple[int, int]
@@ -65,15 +66,19 @@ def read_revisions(data: bytes, reader: PdfFileReader) -> RevisionMap:
     xrefs = reader.xrefs
     revisions = []
     disagreements: list[str] = []
+    linearized = b"/Linearized" in data[:1024]
     for index in range(xrefs.total_revisions):
         info = xrefs.get_xref_container_info(index)
-        end = _revision_end(data, reader, info)
+        end = _revision_end(data, reader, info, linearized=linearized and index < 2)
         revisions.append(Revision(index=index, startxref=info.declared_startxref, end=end))
         if not _xref_starts_at(data, info):
             disagreements.append(f"revision {index + 1} points its cross-reference section at byte "
                                  f"{info.declared_startxref}, where there is none")
-    ends = [r.end for r in revisions]
-    if any(end is None for end in ends) or ends != sorted(ends):  # type: ignore[type-var]
+    # A linearized original has two sections (first page, rest) and one end: the main section,
+    # read first through the first-page section's /Prev, has no end of its own.
+    missing = [r.index for r in revisions if r.end is None]
+    ends = [r.end for r in revisions if r.end is not None]
+    if (missing and not (linearized and missing == [0])) or ends != sorted(ends):
         disagreements.append("the revisions do not follow one another: the file was not saved by "
                              "appending updates")
     last_end = revisions[-1].end if revisions and revisions[-1].end is not None else len(data)
@@ -102,8 +107,13 @@ def _xref_starts_at(data: bytes, info: XRefSectionMetaInfo) -> bool:
     return info.start_location == info.declared_startxref
 
 
-def _revision_end(data: bytes, reader: PdfFileReader, info: XRefSectionMetaInfo) -> int | None:
-    """The byte after `startxref N %%EOF` that closes this cross-reference section, if it is there."""
+def _revision_end(data: bytes, reader: PdfFileReader, info: XRefSectionMetaInfo, *, linearized: bool
+                  ) -> int | None:
+    """The byte after `startxref N %%EOF` that closes this cross-reference section, if it is there.
+
+    It follows the section's trailer (or its xref stream) directly, except for the first-page
+    section of a linearized file, which is closed by the `startxref` at the end of the original.
+    """
     position = info.end_location
     if info.xref_section_type in (XRefSectionType.STANDARD, XRefSectionType.HYBRID_MAIN):
         stream = BytesIO(data)
@@ -114,9 +124,13 @@ def _revision_end(data: bytes, reader: PdfFileReader, info: XRefSectionMetaInfo)
             return None
         position = stream.tell()
     match = _REVISION_END.match(data, position)
-    if match is None or int(match.group(1)) != info.declared_startxref:
-        return None
-    return match.end()
+    if match is not None and int(match.group(1)) == info.declared_startxref:
+        return match.end()
+    if linearized:
+        for later in _ANY_END.finditer(data, position):
+            if int(later.group(1)) == info.declared_startxref:
+                return later.end()
+    return None
 
 
 def _compare_with_qpdf(data: bytes, reader: PdfFileReader, revision: int) -> str | None:

@@ -95,6 +95,13 @@ def encrypted_empty_password(pdf_bytes: bytes) -> bytes:
     return out.getvalue()
 
 
+def resaved(pdf_bytes: bytes, **options) -> bytes:
+    """`pdf_bytes` saved again by qpdf, e.g. linearized or with object and xref streams."""
+    out = BytesIO()
+    pikepdf.open(BytesIO(pdf_bytes)).save(out, **options)
+    return out.getvalue()
+
+
 def _save(pdf: pikepdf.Pdf) -> bytes:
     out = BytesIO()
     pdf.save(out, static_id=False)

@@ -8,11 +8,13 @@ poppler's `pdfsig`, an independent implementation.
 
 from __future__ import annotations
 
+import random
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pyhanko.pdf_utils import generic
 
@@ -182,6 +184,9 @@ ACCEPTED: dict[str, Callable[[Docs], bytes]] = {
     "document timestamp after the signature": lambda d: a.add_document_timestamp(d.pki, d.signed),
     "encrypted, empty user password": lambda d: a.sign_with(d.pki, "official", a.encrypted_empty_password(d.base),
                                                             owner_password="chu-so-huu"),
+    "xref and object streams": lambda d: a.add_document_timestamp(d.pki, a.sign_with(d.pki, "official", a.resaved(
+        d.base, object_stream_mode=pikepdf.ObjectStreamMode.generate))),
+    "linearized": lambda d: a.sign_with(d.pki, "official", a.resaved(d.base, linearize=True)),
 }
 
 
@@ -197,6 +202,22 @@ def test_honest_file_is_valid_and_poppler_agrees(docs: Docs, name: str, tmp_path
     assert poppler.count("Signature is Valid.") == len(regular)
     if len(report.signatures) == 1:
         assert "Total document signed" in poppler
+
+
+def test_damaged_copies_end_as_a_verdict_or_unreadable(docs: Docs) -> None:
+    """Random damage to a signed file, near its end where the structure lives: never another exception."""
+    rng = random.Random(19)
+    alphabet = b"0123456789 /<>[]()Robjxreftrailerstartxref%EOF\n"
+    outcomes = set()
+    for _ in range(40):
+        data = bytearray(docs.signed)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data) - 2500, len(data))] = rng.choice(alphabet)
+        try:
+            outcomes.add(verify(bytes(data), [docs.pki.root_pem], allow_fetching=False).verdict)
+        except UnreadablePdf:
+            outcomes.add("unreadable")
+    assert "unreadable" in outcomes and Verdict.INVALID in outcomes  # both ends of the reader were reached
 
 
 # -- revocation: proven, or indeterminate -------------------------------------------------------
