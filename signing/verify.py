@@ -52,8 +52,6 @@ _REVOKED = {AdESFailure.REVOKED, AdESIndeterminate.REVOKED_NO_POE, AdESIndetermi
 _UNCHECKED = {AdESIndeterminate.TRY_LATER, AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE}
 _OUT_OF_TIME = {AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
                 AdESIndeterminate.NOT_YET_VALID, AdESFailure.NOT_YET_VALID, AdESIndeterminate.EXPIRED}
-_EXPLAINED = {AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE, AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-              AdESIndeterminate.SIG_CONSTRAINTS_FAILURE, AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE}
 
 
 @dataclass(frozen=True)
@@ -263,8 +261,6 @@ async def _trust_findings(status, cert: x509.Certificate, so_far: list[Finding],
     indic = status.trust_problem_indic
     if status.revoked or indic in _REVOKED:
         return [finding(Reason.REVOKED)]
-    if indic in _UNCHECKED or (not so_far and await _path_ok(cert, roots, extra)):
-        return [finding(Reason.REVOCATION_UNCHECKED, "(chứng thư của người ký)", "(the signer's certificate)")]
     now = datetime.now(UTC)
     if indic in _OUT_OF_TIME or now > cert.not_valid_after or now < cert.not_valid_before:
         if now < cert.not_valid_before:
@@ -272,8 +268,10 @@ async def _trust_findings(status, cert: x509.Certificate, so_far: list[Finding],
                             f"(from {vietnam_time(cert.not_valid_before)})")]
         return [finding(Reason.EXPIRED, f"(ngày {vietnam_time(cert.not_valid_after)})",
                         f"(on {vietnam_time(cert.not_valid_after)})")]
-    if so_far and indic in _EXPLAINED:
-        return []  # already explained: a weak algorithm or a wrong key usage
+    if so_far:
+        return []  # already refused for a reason of its own (a weak algorithm, a wrong key usage)
+    if indic in _UNCHECKED or await _path_ok(cert, roots, extra):
+        return [finding(Reason.REVOCATION_UNCHECKED, "(chứng thư của người ký)", "(the signer's certificate)")]
     if cert.self_signed != "no":
         return [finding(Reason.SELF_SIGNED)]
     return [finding(Reason.UNTRUSTED)]

@@ -234,6 +234,18 @@ def test_revoked_signer_offline_is_never_valid(docs: Docs) -> None:
     assert {f.code for f in report.signatures[0].findings} == {Reason.REVOCATION_UNCHECKED}
 
 
+@pytest.mark.parametrize(("label", "code"), [("expired", "certificate_expired"), ("wrongku", "key_usage"),
+                                             ("serverauth", "extended_key_usage"), ("sha1", "weak_hash"),
+                                             ("rsa1024", "weak_key"), ("selfsigned", "self_signed"),
+                                             ("impostor", "untrusted")])
+def test_bad_certificate_offline_is_invalid_not_merely_unchecked(docs: Docs, label: str, code: str) -> None:
+    """Offline, revocation is unknown; what is known to be wrong still makes the verdict invalid."""
+    report = verify(a.sign_with(docs.pki, label, docs.base), [docs.pki.root_pem], allow_fetching=False)
+    assert report.verdict is Verdict.INVALID
+    reasons = [f.code.value for f in report.signatures[0].findings]
+    assert reasons[0] == code and set(reasons[1:]) <= {"revocation_unchecked"}
+
+
 def test_b_lta_verifies_offline_from_its_own_validation_data(pki: LivePki, docs: Docs) -> None:
     with p12_session(pki, "official", level=Level.B_LTA) as session:
         signed = session.sign(docs.base)
