@@ -16,6 +16,7 @@ widget shows (the shadow "replace" attacks).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -40,13 +41,13 @@ def _key(ref: generic.Reference | generic.IndirectObject) -> Key:
     return (ref.idnum, ref.generation)
 
 
-def _raw(obj: generic.PdfObject | None, name: str) -> generic.PdfObject | None:
+def _raw(obj: generic.PdfObject | None, name: str) -> Any:
     if not isinstance(obj, generic.DictionaryObject) or name not in obj:
         return None
     return obj.raw_get(name)
 
 
-def _deref(obj: generic.PdfObject | None) -> generic.PdfObject | None:
+def _deref(obj: generic.PdfObject | None) -> Any:
     return obj.get_object() if isinstance(obj, generic.IndirectObject) else obj
 
 
@@ -127,8 +128,8 @@ class _State:
 
 
 def _differing_keys(old: generic.PdfObject | None, new: generic.PdfObject | None) -> set[str]:
-    old_d = old if isinstance(old, generic.DictionaryObject) else {}
-    new_d = new if isinstance(new, generic.DictionaryObject) else {}
+    old_d = old if isinstance(old, generic.DictionaryObject) else generic.DictionaryObject()
+    new_d = new if isinstance(new, generic.DictionaryObject) else generic.DictionaryObject()
     keys = set(old_d) | set(new_d)
     return {str(k) for k in keys if (k in old_d) != (k in new_d) or old_d.raw_get(k) != new_d.raw_get(k)}
 
@@ -172,18 +173,19 @@ def changes_in_revision(reader: PdfFileReader, revision: int) -> list[Change]:
         changes.append(Change("danh mục tài liệu (/Root) bị thay bằng một danh mục khác",
                               "the document catalog (/Root) was replaced"))
         return changes
-    for key in ("/Encrypt", "/Info"):
-        if _raw(old.trailer, key) != _raw(new.trailer, key) and not (key == "/Info" and old.info_key is None):
-            changes.append(Change(f"phần cuối tệp trỏ {key} tới đối tượng khác", f"the trailer's {key} was repointed"))
+    for name in ("/Encrypt", "/Info"):
+        if _raw(old.trailer, name) != _raw(new.trailer, name) and not (name == "/Info" and old.info_key is None):
+            changes.append(Change(f"phần cuối tệp trỏ {name} tới đối tượng khác",
+                                  f"the trailer's {name} was repointed"))
 
     new_ts_fields = {f for f in new.fields if f not in old.fields and _is_doc_timestamp_field(new.resolver, f)}
     timestamp_objects: set[Key] = set()
-    for field in new_ts_fields:
-        timestamp_objects |= _reachable(generic.IndirectObject(field[0], field[1], new.resolver))
+    for ts_field in new_ts_fields:
+        timestamp_objects |= _reachable(generic.IndirectObject(ts_field[0], ts_field[1], new.resolver))
     visible = sorted(f for f in new_ts_fields if not _is_hidden_widget(new.resolver, f))
-    for field in visible:
-        changes.append(Change(f"dấu thời gian mới có ô hiển thị nhìn thấy được (đối tượng {field[0]})",
-                              f"a new timestamp field has a visible widget (object {field[0]})"))
+    for ts_field in visible:
+        changes.append(Change(f"dấu thời gian mới có ô hiển thị nhìn thấy được (đối tượng {ts_field[0]})",
+                              f"a new timestamp field has a visible widget (object {ts_field[0]})"))
 
     for key in sorted(explicit - xref_streams):
         if key not in before:  # a new object

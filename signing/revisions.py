@@ -158,9 +158,9 @@ def _qpdf_locations(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Location]:
     locations: dict[tuple[int, int], Location] = {}
     for key, entry in pdf.get_xref_table().items():
         if entry.type == 1:
-            locations[key] = entry.offset
+            locations[key] = int(entry.offset or 0)
         elif entry.type == 2:
-            locations[key] = (entry.obj_stream_number, entry.obj_stream_index)
+            locations[key] = (int(entry.obj_stream_number or 0), int(entry.obj_stream_index or 0))
     return locations
 
 

@@ -25,6 +25,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -169,7 +170,7 @@ def _structure_findings(structure: RevisionMap) -> list[Finding]:
 def _validation_context(reader: PdfFileReader, roots: list[x509.Certificate], allow_fetching: bool
                         ) -> ValidationContext:
     """Trust exactly `roots`; revocation must be proven, from the DSS or (if allowed) online."""
-    kwargs = {"trust_roots": roots, "allow_fetching": allow_fetching, "revocation_mode": "hard-fail"}
+    kwargs: dict[str, Any] = {"trust_roots": roots, "allow_fetching": allow_fetching, "revocation_mode": "hard-fail"}
     try:
         return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs)
     except NoDSSFoundError:
@@ -184,6 +185,7 @@ async def _verify_one(sig: EmbeddedPdfSignature, context: ValidationContext, roo
     kind = TIMESTAMP if sig.sig_object_type == "/DocTimeStamp" else SIGNATURE
     name = _safe(lambda: str(sig.field_name)) or "?"
     revision = _safe(lambda: sig.signed_revision)
+    status: Any
     try:
         if kind == TIMESTAMP:
             status = await async_validate_pdf_timestamp(sig, validation_context=context)

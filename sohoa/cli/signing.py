@@ -139,7 +139,7 @@ def sign_file_command(
     try:
         with open_session(token, p12, pin_fd, key_label=key_label, level=_level(level)) as session:
             who = session.identity
-            appearance = None
+            appearance: SignatureAppearance | CopyAppearance | None = None
             if copy:
                 appearance = CopyAppearance(agency=agency or settings.agency_name)
             elif not invisible:
