@@ -98,10 +98,10 @@ FINDINGS: dict[Reason, tuple[str, str]] = {
     Reason.NOT_YET_VALID: ("Chứng thư của người ký chưa có hiệu lực.", "The signer's certificate is not valid yet."),
     Reason.REVOKED: ("Chứng thư của người ký đã bị thu hồi.", "The signer's certificate has been revoked."),
     Reason.REVOCATION_UNCHECKED: (
-        "Không kiểm tra được chứng thư đã bị thu hồi hay chưa: không liên lạc được OCSP/CRL và tệp không kèm "
-        "dữ liệu kiểm tra (B-LT). Chưa thể kết luận.",
-        "Whether the certificate was revoked could not be checked: OCSP/CRL did not answer and the file embeds "
-        "no validation data (B-LT). No conclusion is possible yet."),
+        "Không kiểm tra được chứng thư đã bị thu hồi hay chưa: OCSP/CRL không trả lời (hoặc không được hỏi, "
+        "--offline) và tệp không kèm dữ liệu kiểm tra (B-LT). Chưa thể kết luận.",
+        "Whether the certificate was revoked could not be checked: OCSP/CRL did not answer (or were not asked, "
+        "--offline) and the file embeds no validation data (B-LT). No conclusion is possible yet."),
     Reason.KEY_USAGE: ("Chứng thư không được phép dùng để ký tài liệu (key usage không có digitalSignature "
                        "hay nonRepudiation).",
                        "The certificate may not sign documents (key usage has neither digitalSignature nor "

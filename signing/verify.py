@@ -160,7 +160,7 @@ def _structure_findings(structure: RevisionMap) -> list[Finding]:
     findings = []
     if structure.disagreements:
         detail = "; ".join(structure.disagreements[:3])
-        findings.append(finding(Reason.READERS_DISAGREE, f"({detail})", f"({detail})"))
+        findings.append(finding(Reason.READERS_DISAGREE, detail_en=f"({detail})"))
     if structure.trailing_bytes:
         findings.append(finding(Reason.DATA_AFTER_END, f"({structure.trailing_bytes} byte)",
                                 f"({structure.trailing_bytes} bytes)"))

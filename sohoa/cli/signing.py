@@ -88,6 +88,8 @@ def _print_report(file: Path, report: VerificationReport, has_roots: bool) -> No
     from rich.markup import escape
 
     console.print(f"[bold]{escape(str(file))}[/] — {report.revisions} phiên bản / revisions")
+    for reason in report.findings:  # first: they concern every signature below
+        console.print(f"  [red]✗[/] {escape(reason.vi)}\n    [dim]{escape(reason.en)}[/]")
     for sig in report.signatures:
         vi, en, colour = _VERDICT_WORDS[sig.verdict]
         kind = "dấu thời gian / document timestamp" if sig.kind == "document timestamp" else "chữ ký / signature"
@@ -100,8 +102,6 @@ def _print_report(file: Path, report: VerificationReport, has_roots: bool) -> No
             console.print(f"      [dim]{'; '.join(w for w in when if w)}[/]")
         for reason in sig.findings:
             console.print(f"      {escape(reason.vi)}\n      [dim]{escape(reason.en)}[/]")
-    for reason in report.findings:
-        console.print(f"  [red]✗[/] {escape(reason.vi)}\n    [dim]{escape(reason.en)}[/]")
     if not has_roots:
         console.print("[yellow]Chưa cấu hình tổ chức chứng thực tin cậy / no trust roots configured: "
                       "set SOHOA_TRUST_ROOTS or pass --trust[/]")
