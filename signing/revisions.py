@@ -28,6 +28,10 @@ _REVISION_END = re.compile(rb"\s*(?:endobj\s*)?startxref\s+(\d+)\s*%%EOF[ \t]*(?
 _ANY_END = re.compile(rb"startxref\s+(\d+)\s*%%EOF[ \t]*(?:\r\n|\r|\n)?")
 _WHITESPACE = b" \t\r\n\x00\x0c"
 
+MAX_REVISIONS = 200
+"""More revisions than any signing chain with decades of B-LTA renewals produces; reading each one
+twice beyond this is a denial of service, not a verification, so the file is refused."""
+
 Location = int | tuple[int, int]
 """Where an object lives: a byte offset, or (object stream number, index in it)."""
 
@@ -66,6 +70,9 @@ def read_revisions(data: bytes, reader: PdfFileReader) -> RevisionMap:
     xrefs = reader.xrefs
     revisions = []
     disagreements: list[str] = []
+    if xrefs.total_revisions > MAX_REVISIONS:
+        return RevisionMap(revisions=(), trailing_bytes=0, disagreements=(
+            f"the file has {xrefs.total_revisions} revisions, more than the {MAX_REVISIONS} a verifier reads",))
     linearized = b"/Linearized" in data[:1024]
     for index in range(xrefs.total_revisions):
         info = xrefs.get_xref_container_info(index)

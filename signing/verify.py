@@ -137,6 +137,8 @@ async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = ()
     except Exception as exc:  # a crafted file must end as a sentence, whatever breaks
         raise UnreadablePdf(f"the file's revisions cannot be read ({type(exc).__name__})") from exc
     findings = _structure_findings(structure)
+    if not structure.revisions:  # too many to read: refused before any further work
+        return VerificationReport(signatures=(), findings=tuple(findings))
     try:
         embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
     except Exception as exc:  # e.g. /ByteRange null, a signature dictionary that is no dictionary

@@ -336,5 +336,19 @@ def rewrite_signature(pdf: bytes, edit) -> bytes:
     return _update(pdf, change)
 
 
+def many_empty_updates(pdf: bytes, count: int) -> bytes:
+    """`count` empty incremental updates (a cross-reference section and a trailer each), by hand."""
+    out = bytearray(pdf)
+    prev = int(_TAIL.search(pdf).group(1))  # type: ignore[union-attr]
+    size = re.findall(rb"/Size (\d+)", pdf)[-1].decode()
+    root = re.findall(rb"/Root (\d+ \d+ R)", pdf)[-1].decode()
+    for _ in range(count):
+        start = len(out)
+        out += (f"xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size {size} /Root {root} /Prev {prev} >>\n"
+                f"startxref\n{start}\n%%EOF\n").encode()
+        prev = start
+    return bytes(out)
+
+
 def flip_byte(pdf: bytes, at: int) -> bytes:
     return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:]

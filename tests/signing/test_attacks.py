@@ -165,6 +165,19 @@ def test_poppler_reads_the_update_pyhanko_was_made_to_miss(docs: Docs, tmp_path:
                                            capture_output=True).stdout.decode("latin-1")
 
 
+def test_thousands_of_revisions_are_refused_quickly(docs: Docs) -> None:
+    report = verify(a.many_empty_updates(docs.signed, 3000), [docs.pki.root_pem], allow_fetching=False)
+    assert report.verdict is Verdict.INVALID
+    assert [f.code for f in report.findings] == [Reason.READERS_DISAGREE]
+
+
+def test_a_few_empty_updates_after_signing_are_harmless(docs: Docs) -> None:
+    """Empty updates change nothing a viewer shows: both readers agree, and nothing is flagged."""
+    report = verify(a.many_empty_updates(docs.signed, 3), [docs.pki.root_pem])
+    assert report.verdict is Verdict.VALID, report.problems
+    assert report.revisions == 5
+
+
 def test_update_without_prev_is_unreadable_not_a_crash(docs: Docs) -> None:
     with pytest.raises(UnreadablePdf):
         verify(a.update_without_prev(docs.signed), [docs.pki.root_pem])
