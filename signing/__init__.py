@@ -20,6 +20,7 @@ from signing.errors import (
 )
 from signing.external import PreparedSignature, finish, prepare
 from signing.pades import Level, SignedPdf, SigningSession
+from signing.reasons import Finding, Reason, Verdict
 from signing.routing import Step, StepState, UnassignedRole, check_turn, is_complete, may_sign, plan_steps
 from signing.signers import DEFAULT_PKCS11_MODULE, OpenToken, SignerIdentity, load_p12, open_token
 from signing.verify import SignatureReport, VerificationReport, async_verify, verify
@@ -28,9 +29,11 @@ __all__ = [
     "DEFAULT_PKCS11_MODULE",
     "CertificateRejected",
     "CopyAppearance",
+    "Finding",
     "Level",
     "OpenToken",
     "PreparedSignature",
+    "Reason",
     "SignatureAppearance",
     "SignatureReport",
     "SignedPdf",
@@ -44,6 +47,7 @@ __all__ = [
     "TokenNotFound",
     "UnassignedRole",
     "UnreadablePdf",
+    "Verdict",
     "VerificationReport",
     "WrongPin",
     "async_verify",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -17,8 +18,13 @@ from pyhanko.sign.fields import MDPPerm
 from signing.errors import SigningProblem, UnreadablePdf
 
 
-def read_pdf(data: bytes) -> PdfFileReader:
-    """A reader over `data`, or `UnreadablePdf` saying why not."""
+def read_pdf(data: bytes, *, open_empty_password: bool = True) -> PdfFileReader:
+    """A reader over `data`, or `UnreadablePdf` saying why not.
+
+    A PDF encrypted with an empty user password (common in exports that only restrict printing or
+    copying) opens in every viewer without a prompt, so it is opened here too; one that needs a
+    password is refused.
+    """
     if not data:
         raise UnreadablePdf("the file is empty")
     if not data.lstrip()[:5] == b"%PDF-":
@@ -28,8 +34,12 @@ def read_pdf(data: bytes) -> PdfFileReader:
         encrypted = reader.encrypted
         if not encrypted:
             _ = reader.root["/Pages"]
-    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise UnreadablePdf(f"corrupt PDF: {exc}") from exc
+        if encrypted and open_empty_password and reader.decrypt("").status is not AuthStatus.FAILED:
+            encrypted = False
+            _ = reader.root["/Pages"]
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
+            RecursionError, NotImplementedError) as exc:
+        raise UnreadablePdf(f"corrupt PDF: {str(exc)[:200] or 'its structure is broken'}") from exc
     if encrypted:
         raise UnreadablePdf("the PDF is encrypted; ask for an unprotected copy")
     return reader
@@ -41,7 +51,7 @@ def open_for_update(data: bytes) -> IncrementalPdfFileWriter:
     Refuses a document an earlier signer locked (the agency seal, last in the chain): a further
     signature would silently invalidate the lock and with it the seal.
     """
-    read_pdf(data)
+    read_pdf(data, open_empty_password=False)
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     except (PdfError, ValueError, KeyError) as exc:

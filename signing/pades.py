@@ -48,12 +48,13 @@ from signing.appearance import Appearance, default_box, stamp_style, vietnam_tim
 from signing.documents import open_for_update, page_size
 from signing.errors import CertificateRejected, SigningProblem, TimestampUnavailable, TokenNotFound
 from signing.fonts import NOTO_SANS, StampFont
+from signing.policy import SIGNING_KEY_USAGE, certificate_findings
 from signing.signers import SignerIdentity, check_validity_period
 from signing.trust import CertificateSource, collect_roots, validation_context
 
-SIGNER_KEY_USAGE = frozenset({"non_repudiation", "digital_signature"})
+SIGNER_KEY_USAGE = SIGNING_KEY_USAGE
 """Either bit will do: officials' certificates carry non-repudiation, some seal certificates only
-digital signature."""
+digital signature (the rule of `signing.policy`, the same for signing and verifying)."""
 
 
 class Level(StrEnum):
@@ -110,7 +111,9 @@ class SigningSession:
         self.requested_level = level
         self._loop = asyncio.new_event_loop()
         self._http = LazySession()
-        self._timestamper = HTTPTimeStamper(tsa_url, timeout=timeout, session=self._http) if tsa_url else None
+        # B-B means no timestamp, even when a TSA is configured: the caller asked for it explicitly.
+        wants_ts = level.rank >= Level.B_T.rank and tsa_url
+        self._timestamper = HTTPTimeStamper(tsa_url, timeout=timeout, session=self._http) if wants_ts else None
         self._roots = roots
         self._context: ValidationContext | None = None
         self._contexts: list[ValidationContext] = []
@@ -139,6 +142,10 @@ class SigningSession:
     async def _check_signer(self) -> Level:
         cert = self.signer.signing_cert
         check_validity_period(cert)
+        refusals = certificate_findings(cert)
+        if refusals:
+            raise CertificateRejected(f"certificate of {self.identity.name} may not sign documents: "
+                                      + " ".join(f.en for f in refusals))
         level = self.requested_level
         if not self._roots:
             return level
@@ -148,7 +155,7 @@ class SigningSession:
         validator = CertificateValidator(cert, intermediate_certs=list(self.signer.cert_registry),
                                          validation_context=context)
         try:
-            await validator.async_validate_usage(set(SIGNER_KEY_USAGE), extended_optional=True)
+            await validator.async_validate_path()  # key usage: `certificate_findings` above
         except RevokedError as exc:
             raise CertificateRejected(f"certificate of {name} is revoked") from exc
         except InsufficientRevinfoError:
@@ -219,8 +226,8 @@ class SigningSession:
             raise SigningProblem(f"pyHanko refused to sign: {exc}") from exc
         if self._reserve is None:
             self._reserve = _reserved_size(output.getvalue(), name)
-        return SignedPdf(pdf=output.getvalue(), field_name=name, level=level, signed_at=signed_at,
-                         signer=self.identity, notes=self._notes)
+        return SignedPdf(pdf=output.getvalue(), field_name=name, level=embedded_level(output.getvalue(), name),
+                         signed_at=signed_at, signer=self.identity, notes=self._notes)
 
     def _style(self, appearance: Appearance, box_height: float) -> TextStampStyle:
         if self._font is None:
@@ -242,6 +249,25 @@ class SigningSession:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def embedded_level(pdf: bytes, field_name: str) -> Level:
+    """The PAdES level the signature `field_name` of `pdf` actually has, read back from the file.
+
+    B-T when its CMS carries a signature timestamp, B-LT when the file then has a DSS, B-LTA when a
+    document timestamp follows it: what a verifier will find, whatever was asked for.
+    """
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    (sig,) = [s for s in reader.embedded_signatures if s.field_name == field_name]
+    unsigned = sig.signer_info["unsigned_attrs"]
+    stamped = unsigned.native is not None and any(
+        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
+    if not stamped:
+        return Level.B_B
+    if "/DSS" not in reader.root:
+        return Level.B_T
+    later = [t for t in reader.embedded_timestamp_signatures if t.signed_revision > sig.signed_revision]
+    return Level.B_LTA if later else Level.B_LT
 
 
 def _reserved_size(pdf: bytes, field_name: str) -> int:

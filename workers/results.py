@@ -171,12 +171,12 @@ def sign_tasks(task_ids: Sequence[int], session: SigningSession, person: str, se
             signed = session.sign(current_document(t, services, Path(tmp)), appearance, lock=step.locks)
             report = verify(signed.pdf, trust_roots=roots)
             outcomes.append(_record(t, dossier, signed.pdf, report.ok, report.to_dict(), person,
-                                    session.identity.name, services))
+                                    session.identity.name, services, level=signed.level.value))
     return outcomes
 
 
 def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict[str, Any], person: str,
-            signer: str, services: Services) -> SignOutcome:
+            signer: str, services: Services, *, level: str) -> SignOutcome:
     register = services.register
     if not ok:
         register.refuse_signature(t.id, person=person, validation=report)
@@ -186,7 +186,7 @@ def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict
     states = [StepState.verified if c.id == t.id else StepState(c.state) for c in chain_of(t, services).tasks]
     register.record_signature(t.id, signed_file, person=person, signer=signer, validation=report,
                               completes=is_complete(states), legal_status=PROCESSED)
-    return SignOutcome(t.id, True, f"step {t.step} ({t.role}) signed and verified")
+    return SignOutcome(t.id, True, f"step {t.step} ({t.role}) signed as PAdES {level} and verified")
 
 
 def return_result(dossier_id: int, services: Services, actor: str) -> None:

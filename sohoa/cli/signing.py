@@ -13,16 +13,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.table import Table
 
-from sohoa.cli.output import JsonOption, console, fail, print_json
+from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the signing stage (pyHanko, pkcs11, Pillow) is imported by the commands themselves
     from signing import Level, SigningSession, VerificationReport
-
 
 
 class LevelChoice(StrEnum):
@@ -34,7 +32,13 @@ class LevelChoice(StrEnum):
     B_LT = "B-LT"
     B_LTA = "B-LTA"
 
-EXIT_NOT_OK, EXIT_UNREADABLE = 1, 2
+
+EXIT_NOT_OK, EXIT_UNREADABLE, EXIT_INDETERMINATE = 1, 2, 3
+"""`sohoa verify` exits 0 when every signature is valid, 1 when one is not, 2 when the file cannot
+be read at all, and 3 when nothing is wrong but something (revocation) could not be checked."""
+
+_VERDICT_WORDS = {"valid": ("HỢP LỆ", "VALID", "green"), "invalid": ("KHÔNG HỢP LỆ", "NOT VALID", "red"),
+                  "indeterminate": ("CHƯA KẾT LUẬN ĐƯỢC", "INDETERMINATE", "yellow")}
 
 
 def register(app: typer.Typer) -> None:
@@ -46,51 +50,75 @@ def verify_command(
     file: Path = typer.Argument(..., help="The signed PDF."),
     trust: list[Path] = typer.Option([], "--trust", help="PEM/DER root certificate to trust, besides "
                                      "SOHOA_TRUST_ROOTS. Repeat for several."),
-    offline: bool = typer.Option(False, "--offline", help="Do not ask OCSP responders or CRLs; use only "
-                                 "what the file embeds."),
+    offline: bool = typer.Option(False, "--offline", help="Do not ask OCSP responders or CRLs: accept only "
+                                 "what the file's own validation data (B-LT, B-LTA) proves."),
     json: bool = JsonOption,
 ) -> None:
-    """Check every signature of FILE. Exit 0 only when all are intact, valid, trusted and cover the file."""
+    """Check every signature of FILE against the verification policy (see the README).
+
+    Exit 0: every signature valid. 1: not valid (the reason is printed). 2: not a readable PDF.
+    3: indeterminate, e.g. revocation could not be checked; try again online or ask for a B-LT file.
+    """
+    import logging
+
     from signing import SigningProblem, UnreadablePdf, verify
     from sohoa.settings import load_settings
 
+    # pyHanko logs its own recoverable errors with tracebacks; the verdict already says what matters.
+    for name in ("pyhanko", "pyhanko_certvalidator", "certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     settings = load_settings()
     try:
         data = file.read_bytes()
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}", code=EXIT_UNREADABLE)
+        _unreadable(file, f"không đọc được tệp ({exc.strerror})", f"cannot read the file ({exc.strerror})", json)
     try:
         report = verify(data, [*settings.trust_roots, *trust], allow_fetching=not offline)
     except UnreadablePdf as exc:
-        if json:
-            print_json({"file": str(file), "ok": False, "error": str(exc)})
-        fail(f"{file}: {exc}", code=EXIT_UNREADABLE)
+        _unreadable(file, f"không phải tệp PDF đọc được: {exc}", f"not a readable PDF: {exc}", json)
     except SigningProblem as exc:
-        fail(str(exc), hint="check the --trust files", code=EXIT_UNREADABLE)
+        fail(str(exc), hint="check the --trust files and SOHOA_TRUST_ROOTS", code=EXIT_UNREADABLE)
+    except Exception as exc:  # a crafted file must never end in a traceback
+        _unreadable(file, f"cấu trúc tệp không đọc được ({type(exc).__name__})",
+                    f"the file's structure cannot be read ({type(exc).__name__})", json)
     if json:
         print_json({"file": str(file), **report.to_dict()})
     else:
         _print_report(file, report, has_roots=bool(settings.trust_roots or trust))
-    raise typer.Exit(0 if report.ok else EXIT_NOT_OK)
+    raise typer.Exit({"valid": 0, "invalid": EXIT_NOT_OK, "indeterminate": EXIT_INDETERMINATE}[report.verdict])
+
+
+def _unreadable(file: Path, vi: str, en: str, json: bool) -> NoReturn:
+    if json:
+        print_json({"file": str(file), "ok": False, "verdict": "unreadable", "error": en, "error_vi": vi})
+    else:
+        err_console.print(f"[bold red]lỗi / error:[/] {file}: {vi}\n  {en}")
+    raise typer.Exit(EXIT_UNREADABLE)
 
 
 def _print_report(file: Path, report: VerificationReport, has_roots: bool) -> None:
-    table = Table(title=str(file), show_lines=False)
-    for column in ("field", "signer", "intact", "valid", "trusted", "coverage", "changes after", "timestamp"):
-        table.add_column(column)
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(str(file))}[/] — {report.revisions} phiên bản / revisions")
+    for reason in report.findings:  # first: they concern every signature below
+        console.print(f"  [red]✗[/] {escape(reason.vi)}\n    [dim]{escape(reason.en)}[/]")
     for sig in report.signatures:
-        def mark(value: bool | None) -> str:
-            return "[green]yes[/]" if value else "[red]no[/]"
-        table.add_row(sig.field, f"{sig.signer or '?'}" + (f"\n{sig.organization}" if sig.organization else ""),
-                      mark(sig.intact), mark(sig.valid),
-                      mark(sig.trusted) + (" [red](revoked)[/]" if sig.revoked else ""), sig.coverage,
-                      sig.modification_level or "-", sig.timestamp or "-")
-    console.print(table)
-    for problem in report.problems:
-        console.print(f"[red]✗[/] {problem}")
+        vi, en, colour = _VERDICT_WORDS[sig.verdict]
+        kind = "dấu thời gian / document timestamp" if sig.kind == "document timestamp" else "chữ ký / signature"
+        who = ", ".join(x for x in (sig.signer, sig.organization) if x) or "?"
+        console.print(f"  [{colour}]{'✓' if sig.ok else '✗'}[/] {escape(sig.field)} ({kind}): {escape(who)}"
+                      f" — [{colour}]{vi} / {en}[/]")
+        when = [f"ký lúc / signed at {sig.signed_at}" if sig.signed_at else "",
+                f"dấu thời gian / timestamp {sig.timestamp}" if sig.timestamp else ""]
+        if any(when):
+            console.print(f"      [dim]{'; '.join(w for w in when if w)}[/]")
+        for reason in sig.findings:
+            console.print(f"      {escape(reason.vi)}\n      [dim]{escape(reason.en)}[/]")
     if not has_roots:
-        console.print("[yellow]no trust roots configured: set SOHOA_TRUST_ROOTS or pass --trust[/]")
-    console.print("[bold green]OK[/]" if report.ok else "[bold red]NOT OK[/]")
+        console.print("[yellow]Chưa cấu hình tổ chức chứng thực tin cậy / no trust roots configured: "
+                      "set SOHOA_TRUST_ROOTS or pass --trust[/]")
+    vi, en, colour = _VERDICT_WORDS[report.verdict]
+    console.print(f"[bold {colour}]{vi} / {en}[/]")
 
 
 def sign_file_command(
@@ -108,12 +136,13 @@ def sign_file_command(
     seal_image: Path | None = typer.Option(None, "--seal-image", help="Agency seal (red PNG), over the signature."),
     copy: bool = typer.Option(False, "--copy", help="Digitized copy: agency stamp top right of page 1, no image."),
     invisible: bool = typer.Option(False, "--invisible", help="No visible stamp."),
-    level: LevelChoice | None = typer.Option(None, "--level",
-                                             help="PAdES level; default B-T with SOHOA_TSA_URL, else B-B."),
+    level: LevelChoice | None = typer.Option(None, "--level", case_sensitive=False,
+                                             help="PAdES level; default B-T with SOHOA_TSA_URL, else B-B. "
+                                             "B-B is never chosen for you when a TSA is set."),
     lock: bool = typer.Option(False, "--lock", help="Last signer: forbid any later change."),
     json: bool = JsonOption,
 ) -> None:
-    """Sign plain PDF files as PAdES and verify each result before writing it."""
+    """Sign plain PDF files as PAdES and verify each result before writing it; print the level embedded."""
     from signing import CopyAppearance, Level, SignatureAppearance, SigningProblem
     from sohoa.settings import load_settings
 
@@ -151,7 +180,8 @@ def _sign_one(session: SigningSession, file: Path, out: Path, appearance: Any, l
         fail(f"{file}: {exc}", code=EXIT_UNREADABLE)
     report = verify(signed.pdf, roots)
     if roots and not report.ok:
-        fail(f"{file}: the signed result failed verification, nothing written: {'; '.join(report.problems)}")
+        fail(f"{file}: the signed result did not verify ({report.verdict}), nothing written: "
+             f"{'; '.join(report.problems)}")
     target = out / file.name if many else out
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(signed.pdf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from signing import (
+    Reason,
     SignatureAppearance,
     SigningProblem,
     StepNotReady,
@@ -77,4 +78,4 @@ def test_official_then_seal_in_order(pki: LivePki, result_pdf: bytes, official_s
         session.sign(pdf)
     report = verify(add_annotation(pdf), [pki.root_pem])
     assert not report.ok
-    assert report.signatures[1].docmdp_ok is False
+    assert [f.code for f in report.signatures[1].findings] == [Reason.MODIFIED]

@@ -10,8 +10,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from signing import (
     CertificateRejected,
     Level,
+    Reason,
     SigningSession,
     TokenNotFound,
+    Verdict,
     WrongPin,
     load_p12,
     open_token,
@@ -30,14 +32,14 @@ def test_token_signs_a_batch_with_one_login(pki: LivePki, tokens, result_pdf: by
         assert report.ok, report.problems
         (sig,) = report.signatures
         assert sig.signer == "Nguyễn Văn An" and sig.organization == "UBND xã Bình Thạnh"
-        assert sig.timestamp is not None and sig.timestamp_ok  # B-T: the TSA's time, not the PC's
+        assert sig.timestamp is not None  # B-T: the TSA's time (valid, or the verdict would say so)
         assert result.level is Level.B_T and result.signed_at.endswith("+07:00")
 
 
 def test_p12_signature_verifies_and_names_the_signer(pki: LivePki, result_pdf: bytes) -> None:
     report = verify(signed_by(pki, "official", result_pdf), [pki.root_pem])
     assert report.ok
-    assert report.signatures[0].coverage == "entire_file"
+    assert report.signatures[0].revision == report.revisions  # it covers the last revision: the whole file
 
 
 def test_wrong_token_pin_is_refused(pki: LivePki, tokens) -> None:
@@ -73,8 +75,9 @@ def test_signature_by_revoked_certificate_is_not_trusted(pki: LivePki, result_pd
     with SigningSession(signer, tsa_url=pki.tsa_url) as session:
         pdf = session.sign(result_pdf).pdf
     report = verify(pdf, [pki.root_pem])
-    assert not report.ok
-    assert report.signatures[0].intact and report.signatures[0].revoked and not report.signatures[0].trusted
+    assert report.verdict is Verdict.INVALID
+    assert report.signatures[0].intact and not report.signatures[0].trusted
+    assert [f.code for f in report.signatures[0].findings] == [Reason.REVOKED]
 
 
 def test_untrusted_root_is_not_ok(pki: LivePki, result_pdf: bytes) -> None:

@@ -7,7 +7,7 @@ from io import BytesIO
 import pikepdf
 import pytest
 
-from signing import UnreadablePdf, verify
+from signing import Reason, UnreadablePdf, Verdict, verify
 from tests.signing.conftest import add_annotation, p12_session, signed_by
 from tests.signing.testpki import LivePki
 
@@ -21,28 +21,32 @@ def test_changed_byte_breaks_the_signature(pki: LivePki, signed: bytes) -> None:
     at = len(signed) // 3  # inside the scanned page image, well within the signed range
     tampered = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1:]
     report = verify(tampered, [pki.root_pem])
-    assert not report.ok
+    assert report.verdict is Verdict.INVALID
     assert not report.signatures[0].intact
+    # the reason is the content, not trust: trust was never evaluated
+    assert [f.code for f in report.signatures[0].findings] == [Reason.CONTENT_MISMATCH]
 
 
 def test_appended_bytes_are_flagged(pki: LivePki, signed: bytes) -> None:
     report = verify(signed + b"\n% added later: chuyen khoan vao tai khoan 123\n", [pki.root_pem])
-    assert not report.ok
+    assert report.verdict is Verdict.INVALID
     assert report.trailing_bytes > 0
+    assert [f.code for f in report.findings] == [Reason.DATA_AFTER_END]
     assert report.signatures[0].intact  # the signed bytes themselves are untouched
 
 
 def test_annotation_added_after_signing_is_flagged(pki: LivePki, signed: bytes) -> None:
     report = verify(add_annotation(signed), [pki.root_pem])
-    assert not report.ok
+    assert report.verdict is Verdict.INVALID
     assert report.signatures[0].intact and report.signatures[0].valid
-    assert report.signatures[0].modification_level not in ("none", "lta_updates")
-    assert any("added after the last signature" in p for p in report.problems)
+    (reason,) = report.signatures[0].findings
+    assert reason.code is Reason.MODIFIED
+    assert reason.vi == "Tài liệu đã bị sửa sau khi ký: một chú thích được thêm vào trang 1"
 
 
 def test_unsigned_pdf_is_not_ok(pki: LivePki, result_pdf: bytes) -> None:
     report = verify(result_pdf, [pki.root_pem])
-    assert not report.ok and report.problems == ("the file has no signature",)
+    assert report.verdict is Verdict.INVALID and [f.code for f in report.findings] == [Reason.NO_SIGNATURE]
 
 
 def _encrypted(pdf: bytes) -> bytes:

@@ -23,8 +23,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 CONFIG = Path(__file__).with_name("pki.yaml")
 ARCH = "sohoa-test"
-KEYS = ("root", "interm", "ocsp", "tsa", "official", "seal", "expired", "revoked")
-SIGNERS = ("official", "seal", "expired", "revoked")
+SIGNERS = ("official", "seal", "expired", "revoked", "serverauth", "wrongku", "sha1", "rsa1024", "selfsigned",
+           "impostor")
+"""Certificates with a PKCS#12 file; besides the good `official` and `seal` (digitalSignature
+only), each is wrong in one way the verifier must name."""
+KEYS = ("root", "interm", "ocsp", "tsa", "fakeroot", "fakeinterm", *SIGNERS)
+KEY_BITS = {"rsa1024": 1024}
 P12_PASSPHRASE = b"mat-khau-p12"
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN_PIN = "246810"
@@ -76,7 +80,7 @@ def running_pki(folder: Path) -> Iterator[LivePki]:
     """Generate keys, issue the PKI into `folder` and serve it on a free loopback port."""
     folder.mkdir(parents=True, exist_ok=True)
     for label in KEYS:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS.get(label, 2048))
         (folder / f"{label}.key.pem").write_bytes(key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     late = _LateApp()
