@@ -30,37 +30,36 @@ COMMAND_MODULES = [
 # command name -> (module, the line `sohoa --help` shows): what `main` reads instead of importing.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("sohoa.cli.pipeline", "Watch the inbox and digitize every dossier dropped into it, until Ctrl-C."),
-    "ingest": ("sohoa.cli.pipeline", "Digitize files or folders once, without watching, and exit when they are "
-               "done."),
-    "status": ("sohoa.cli.dossiers", "Dossiers per pipeline state, the latest failures, quarantined files and "
-               "rescan suggestions."),
+    "ingest": ("sohoa.cli.pipeline", "Digitize files or folders once, without watching, and exit when they are done."),
+    "status": ("sohoa.cli.dossiers", "Dossiers per pipeline state, the latest failures, quarantined files and rescan "
+                                    "suggestions."),
     "show": ("sohoa.cli.dossiers", "A dossier: code, state, files with SHA-256, pages with confidence, and its "
-             "history."),
+                                  "history."),
     "search": ("sohoa.cli.dossiers", "Find dossiers by their text and metadata, best first, with a highlighted "
-               "snippet."),
-    "watch": ("sohoa.cli.distributed", "Watch the inbox and enqueue every received dossier for the workers "
-              "(needs SOHOA_REDIS_URL)."),
-    "worker": ("sohoa.cli.distributed", "Run pipeline jobs from Redis until stopped; run as many as the OCR "
-               "machines allow."),
-    "retry": ("sohoa.cli.distributed", "Put failed dossiers back in the pipeline: unfinished steps are forgotten "
-              "and run again."),
+                                    "snippet."),
+    "watch": ("sohoa.cli.distributed", "Watch the inbox and enqueue every received dossier for the workers (needs "
+                                      "SOHOA_REDIS_URL)."),
+    "worker": ("sohoa.cli.distributed", "Run pipeline jobs from Redis until stopped; run as many as the OCR machines "
+                                       "allow."),
+    "retry": ("sohoa.cli.distributed", "Put failed dossiers back in the pipeline: unfinished steps are forgotten and "
+                                      "run again."),
     "ocr": ("sohoa.cli.ocr", "OCR scanned dossiers in Vietnamese and write each page's text to --text-dir."),
-    "procedures": ("sohoa.cli.procedures", "The procedure (TTHC) catalog: import a province's export, list, "
-                   "show."),
-    "classify": ("sohoa.cli.procedures", "OCR and classify dossiers by procedure without storing anything (one "
-                 "JSON line per input)."),
-    "review": ("sohoa.cli.review", "List dossiers waiting for review with their top-3 suggestions, or file one "
-               "under a procedure."),
-    "retrain": ("sohoa.cli.review", "Train the classifier again from every reviewer's corrections, and use it "
-                "from now on."),
+    "classify": ("sohoa.cli.procedures", "OCR and classify dossiers by procedure without storing anything (one JSON "
+                                        "line per input)."),
+    "procedures": ("sohoa.cli.procedures", "The procedure (TTHC) catalog: import a province's export, list, show."),
+    "review": ("sohoa.cli.review", "List dossiers waiting for review with their top-3 suggestions, or file one under "
+                                  "a procedure."),
+    "retrain": ("sohoa.cli.review", "Train the classifier again from every reviewer's corrections, and use it from "
+                                   "now on."),
+    "sign": ("sohoa.cli.results", "`sohoa sign inbox` lists the tasks waiting for you; `sohoa sign 3 4 5 --token T` "
+                                 "signs them."),
+    "return": ("sohoa.cli.results", "Record that the signed result was handed back to the citizen (status 10)."),
     "result": ("sohoa.cli.results", "Results (kết quả) of dossiers, to be signed."),
     "signers": ("sohoa.cli.results", "Who holds each signer role of the catalog."),
-    "sign": ("sohoa.cli.results", "`sohoa sign inbox` lists the tasks waiting for you; `sohoa sign 3 4 5 --token "
-             "T` signs them."),
-    "return": ("sohoa.cli.results", "Record that the signed result was handed back to the citizen (status 10)."),
-    "verify": ("sohoa.cli.signing", "Check every signature of FILE. Exit 0 only when all are intact, valid, "
-               "trusted and cover the file."),
-    "sign-file": ("sohoa.cli.signing", "Sign plain PDF files as PAdES and verify each result before writing it."),
+    "verify": ("sohoa.cli.signing", "Check every signature of FILE against the verification policy (see the README)."),
+    "sign-file": ("sohoa.cli.signing", "Sign plain PDF files as PAdES and verify each result before writing it; print "
+                                      "the level embedded."),
+    "archive": ("sohoa.cli.archive", "Archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV): export and verify."),
 }
 
 HELP = "Digitize one-stop dossiers: ingest scans, OCR them in Vietnamese, classify, search, sign."
