@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     seal_p12: Path | None = Field(None, description="PKCS#12 file of the agency seal used on digitized copies.")
     seal_passphrase_file: Path | None = Field(None, description="File holding the seal's passphrase "
                                               "(readable by the service only; never logged).")
+    sign_prepare_minutes: float = Field(10.0, description="Minutes a document prepared for a signature "
+                                        "made on an official's PC (browser signing) waits for it.")
 
     @cached_property
     def jobs(self) -> int:
