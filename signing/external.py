@@ -47,6 +47,8 @@ from signing.signers import check_validity_period
 DIGEST = "sha256"
 RESERVED_HEX_CHARS = 32768
 """Room for the CMS container (hex, so 16 KB of DER): chain, signature and timestamp token fit."""
+RESERVE_MARGIN_HEX_CHARS = 2048
+"""Slack over pyHanko's measured room (1 KB of DER): a real timestamp token may be a little larger."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ def prepare(pdf: bytes, signer_certificate: bytes | x509.Certificate, *, chain: 
 
 
 async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...], appearance: Appearance | None,
-                   lock: bool, field_name: str | None,
-                   style_of: Callable[[Appearance, float], TextStampStyle]) -> PreparedSignature:
+                   lock: bool, field_name: str | None, style_of: Callable[[Appearance, float], TextStampStyle],
+                   reserve: int | None = RESERVED_HEX_CHARS, timestamper: HTTPTimeStamper | None = None
+                   ) -> PreparedSignature:
     writer = open_for_update(pdf)
     name = field_name or f"Signature{len(writer.prev.embedded_signatures) + 1}"
     signed_at = vietnam_time()
@@ -125,9 +128,9 @@ async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...],
     signer = ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert)))
     meta = PdfSignatureMetadata(field_name=name, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
                                 signer_key_usage=set(SIGNER_KEY_USAGE))
-    pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
+    pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec, timestamper=timestamper)
     digest, _, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, bytes_reserved=RESERVED_HEX_CHARS, appearance_text_params={"time": signed_at})
+        writer, bytes_reserved=reserve, appearance_text_params={"time": signed_at})
     attrs = await signer.signed_attrs(digest.document_digest, DIGEST, use_pades=True)
     output.seek(0)
     return PreparedSignature(pdf=output.read(), document_digest=digest.document_digest,
@@ -203,9 +206,24 @@ class ExternalSession(SigningSession):
 
     def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
                 field_name: str | None = None) -> PreparedSignature:
+        """The revision to sign and its signed attributes, with room sized for this signer and TSA.
+
+        The room for the signature is measured once per batch, by letting pyHanko size it for the
+        first document (a dummy signature and a dummy timestamp), plus a margin for the real
+        timestamp token, which comes later; a fixed generous room would make every later reading
+        of the document slower (pyHanko parses the hex of the signature byte by byte).
+        """
         self.check_signer()
+        if self._reserve is None:
+            probe = self._run_prepare(pdf, appearance, lock, field_name, None)
+            room = probe.reserved_region_end - probe.reserved_region_start - 2  # the hex between < and >
+            self._reserve = room + RESERVE_MARGIN_HEX_CHARS
+        return self._run_prepare(pdf, appearance, lock, field_name, self._reserve)
+
+    def _run_prepare(self, pdf: bytes, appearance: Appearance | None, lock: bool, field_name: str | None,
+                     reserve: int | None) -> PreparedSignature:
         return self._loop.run_until_complete(_prepare(pdf, self.signer.signing_cert, self._chain, appearance, lock,
-                                                      field_name, self._style))
+                                                      field_name, self._style, reserve, self._timestamper))
 
     def finish(self, state: PreparedSignature, signature: bytes) -> SignedPdf:
         """Check `signature` over the prepared attributes, embed it (B-T), add validation data for B-LT."""
