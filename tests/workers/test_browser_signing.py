@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,13 +28,14 @@ from storage.models import SigningTask
 from tests.agent.running import SITE, RunningAgent, running_agent
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.signing.testpki import TOKEN_PIN, LivePki
-from workers.browser_signing import Refused, Returned, finish_batch, prepare_batch
+from workers.browser_signing import Refused, Returned, finish_batch, prepare_batch, signatures_from
 from workers.results import add_result, assign, inbox
 from workers.services import Services
 
 pytestmark = pytest.mark.slow
 
 OFFICIAL, CLERK = "chu-tich", "van-thu"
+AGENT_JS = Path(__file__).resolve().parents[2] / "agent" / "browser" / "sohoa-agent.js"
 
 
 @pytest.fixture
@@ -148,3 +155,64 @@ def test_refusals_leave_the_tasks_waiting(services: Services, results, page, mon
     assert finish_batch(OFFICIAL, [Returned(late.id, late_signature.signature)], hurried)[0].refused \
         is Refused.expired
     assert sorted(t.id for t in inbox(services, OFFICIAL)) == sorted([two.id, three.id])
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A static site on loopback standing in for the sohoa site's signing page (its origin is what matters)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_page_signs_through_the_agent_in_chromium(services: Services, results, tokens: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(AGENT_JS, site / "sohoa-agent.js")
+    (site / "index.html").write_text('<!doctype html><meta charset="utf-8"><title>Ký số</title>'
+                                     '<script src="sohoa-agent.js"></script>', encoding="utf-8")
+    with serving(site) as origin, serving(site) as other_origin, \
+            running_agent(tmp_path / "agent-config", site=origin, env=tokens) as agent, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(origin + "/index.html")
+        page.evaluate("([url, code]) => new SohoaAgent(url).pair(code)", [agent.url, agent.code])
+        certs = page.evaluate("url => new SohoaAgent(url).certificates()", agent.url)
+        (official,) = [TokenCertificate.from_wire(c) for c in certs if c["token"] == "official"]
+
+        tasks = [tasks[0].id for _, tasks in results]
+        # The server's calls run off the browser driver's event loop, as a web route runs them in a thread pool.
+        server = ThreadPoolExecutor(1)
+        prepared = server.submit(prepare_batch, OFFICIAL, tasks, official.der, official.chain, services).result()
+        agent.type_pin(TOKEN_PIN)
+        signed = page.evaluate("([url, fp, items]) => new SohoaAgent(url).sign(fp, items)",
+                               [agent.url, official.fingerprint, [p.to_dict() for p in prepared]])
+        returned = signatures_from([{"preparation": s["id"], "signature": s["signature"], "task": p.task_id}
+                                    for s, p in zip(signed, prepared, strict=True)])
+        outcomes = server.submit(finish_batch, OFFICIAL, returned, services).result()
+        assert all(o.ok for o in outcomes), [o.detail for o in outcomes]
+
+        agent.type_pin("000000")
+        wrong = page.evaluate("""([url, fp, items]) => new SohoaAgent(url).sign(fp, items).then(
+            () => null, e => ({code: e.code, vi: e.messageVi, wrongPins: e.wrongPins}))""",
+                              [agent.url, official.fingerprint, [p.to_dict() for p in prepared]])
+        assert wrong["code"] == "wrong_pin" and wrong["wrongPins"] == 1 and "PIN" in wrong["vi"]
+
+        stranger = browser.new_page()
+        stranger.goto(other_origin + "/index.html")
+        refused = stranger.evaluate("url => new SohoaAgent(url).status().then(() => null, e => e.code)", agent.url)
+        assert refused == "unreachable"  # the browser itself withholds the answer: no CORS for this origin
+        browser.close()
