@@ -35,6 +35,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info
 from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.appearance import Appearance, default_box, stamp_style, vietnam_time
@@ -43,6 +44,8 @@ from signing.errors import SigningProblem, TimestampUnavailable
 from signing.fonts import NOTO_SANS, StampFont
 from signing.pades import SIGNER_KEY_USAGE, Level, SignedPdf, SigningSession, lock_spec
 from signing.signers import check_validity_period
+from signing.trust import validation_context
+from signing.verify import VerificationReport, async_verify
 
 DIGEST = "sha256"
 RESERVED_HEX_CHARS = 32768
@@ -203,6 +206,7 @@ class ExternalSession(SigningSession):
         self._chain = tuple(chain)
         registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in self._chain])
         super().__init__(ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert))), **kwargs)
+        self._verifier: ValidationContext | None = None
 
     def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
                 field_name: str | None = None) -> PreparedSignature:
@@ -236,6 +240,18 @@ class ExternalSession(SigningSession):
             pdf = self._loop.run_until_complete(_add_validation_data(pdf, state.field_name, self._context))
         return SignedPdf(pdf=pdf, field_name=state.field_name, level=Level.B_LT if level.rank >= Level.B_LT.rank
                          else level, signed_at=state.signed_at, signer=self.identity, notes=self._notes)
+
+
+    def verify(self, pdf: bytes) -> VerificationReport:
+        """`signing.verify` of a document this batch finished, against the session's trust roots.
+
+        One validation context serves the whole batch, as for signing: the same signer, CA and
+        TSA are checked for every document, and their OCSP responses and CRLs are fetched once.
+        """
+        if self._verifier is None:
+            self._verifier = validation_context(self._roots)  # what `verify` builds, kept for the batch
+            self._contexts.append(self._verifier)
+        return self._loop.run_until_complete(async_verify(pdf, context=self._verifier))
 
 
 async def _add_validation_data(pdf: bytes, field_name: str, context) -> bytes:

@@ -22,6 +22,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 from signing.appearance import vietnam_time
 from signing.documents import read_pdf
@@ -84,12 +85,18 @@ def verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_f
     return asyncio.run(async_verify(pdf, trust_roots, allow_fetching=allow_fetching))
 
 
-async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_fetching: bool = True
-                       ) -> VerificationReport:
-    """`verify` for callers already inside an event loop (the web API)."""
+async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_fetching: bool = True,
+                       context: ValidationContext | None = None) -> VerificationReport:
+    """`verify` for callers already inside an event loop (the web API).
+
+    `context`, when given, replaces the one built from `trust_roots` and is left open: a batch
+    verifying the documents it has just signed reuses the OCSP responses and CRLs it fetched for
+    the first (`signing.external.ExternalSession.verify`) instead of asking the CA again for each.
+    """
     roots = collect_roots(trust_roots)
     reader = read_pdf(pdf)
-    context = validation_context(roots, allow_fetching=allow_fetching)
+    owned = context is None
+    context = context or validation_context(roots, allow_fetching=allow_fetching)
     try:
         reports = tuple([await _verify_one(sig, context) for sig in reader.embedded_signatures])
     except (PdfError, ValueError, KeyError) as exc:
@@ -98,7 +105,8 @@ async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = ()
     else:
         problems = []
     finally:
-        await context.aclose()
+        if owned:
+            await context.aclose()
     trailing = _trailing_bytes(pdf)
     if not reports and not problems:
         problems.append("the file has no signature")

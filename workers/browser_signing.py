@@ -27,7 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from signing import SignatureAppearance, SigningProblem, StepNotReady, check_turn, verify, vietnam_time
+from signing import SignatureAppearance, SigningProblem, StepNotReady, check_turn, vietnam_time
 from signing.external import ExternalSession, PreparedSignature
 from signing.pades import Level
 from signing.remote import DigestToSign, unb64
@@ -215,7 +215,7 @@ def _finish_one(person: str, item: Returned, services: Services, sessions: dict[
     except SigningProblem as exc:
         register.add_event(t.dossier_id, person, "signature_refused", {"task": t.id, "problems": [str(exc)]})
         return _refuse(item, t.id, Refused.bad_signature, str(exc))
-    report = verify(signed.pdf, trust_roots=services.settings.trust_roots)
+    report = session.verify(signed.pdf)  # signing.verify, its OCSP/CRL answers shared by the batch
     dossier = register.get(t.dossier_id)
     assert dossier is not None
     recorded = _record(t, dossier, signed.pdf, report.ok, report.to_dict(), person, session.identity.name, services)
