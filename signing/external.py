@@ -34,8 +34,10 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.appearance import Appearance, default_box, stamp_style, vietnam_time
@@ -206,6 +208,8 @@ class ExternalSession(SigningSession):
         self._chain = tuple(chain)
         registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in self._chain])
         super().__init__(ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert))), **kwargs)
+        if self.requested_level is Level.B_LTA:
+            raise SigningProblem("external signing goes up to PAdES B-LT (no document timestamp yet)")
         self._verifier: ValidationContext | None = None
 
     def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
@@ -236,10 +240,14 @@ class ExternalSession(SigningSession):
         _check_signature(state, signature)
         level = self.check_signer()
         pdf = self._loop.run_until_complete(_finish(state, signature, self._timestamper))
-        if level.rank >= Level.B_LT.rank and self._context is not None:
-            pdf = self._loop.run_until_complete(_add_validation_data(pdf, state.field_name, self._context))
-        return SignedPdf(pdf=pdf, field_name=state.field_name, level=Level.B_LT if level.rank >= Level.B_LT.rank
-                         else level, signed_at=state.signed_at, signer=self.identity, notes=self._notes)
+        notes = self._notes
+        if level is Level.B_LT and self._context is not None:
+            try:
+                pdf = self._loop.run_until_complete(_add_validation_data(pdf, state.field_name, self._context))
+            except (ValidationError, SignatureValidationError) as exc:
+                level, notes = Level.B_T, (*notes, f"validation data could not be collected, signed B-T: {exc}")
+        return SignedPdf(pdf=pdf, field_name=state.field_name, level=level, signed_at=state.signed_at,
+                         signer=self.identity, notes=notes)
 
 
     def verify(self, pdf: bytes) -> VerificationReport:

@@ -134,7 +134,7 @@ def _trailing_bytes(pdf: bytes) -> int:
 
 async def _verify_one(sig: EmbeddedPdfSignature, context) -> SignatureReport:
     is_timestamp = sig.sig_object_type == "/DocTimeStamp"
-    name = sig.field_name
+    name = str(sig.field_name)  # a pyHanko TextStringObject drags its whole reader into copies of the report
     try:
         if is_timestamp:
             status = await async_validate_pdf_timestamp(sig, validation_context=context)
