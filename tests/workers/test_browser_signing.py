@@ -35,7 +35,7 @@ from workers.services import Services
 pytestmark = pytest.mark.slow
 
 OFFICIAL, CLERK = "chu-tich", "van-thu"
-AGENT_JS = Path(__file__).resolve().parents[2] / "agent" / "browser" / "sohoa-agent.js"
+AGENT_JS = Path(__file__).resolve().parents[2] / "agent" / "sohoa-agent.js"
 
 
 @pytest.fixture
