@@ -125,4 +125,9 @@ def main(argv: list[str] | None = None) -> None:
         from agent.pairing import config_dir
 
         args.config = config_dir()
-    args.func(args)
+    from agent.pairing import PairingDamaged
+
+    try:
+        args.func(args)
+    except PairingDamaged as exc:  # say what to do, no traceback
+        _fail(str(exc), "Tệp ghép nối bị hỏng: chạy `sohoa-agent unpair` rồi ghép nối lại")

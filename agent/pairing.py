@@ -43,6 +43,10 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
+class PairingDamaged(ValueError):
+    """The stored pairing cannot be read; the message says how to pair again."""
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -63,8 +67,11 @@ def load(folder: Path) -> Pairing | None:
     path = folder / PAIRING_FILE
     if not path.exists():
         return None
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return Pairing(origin=raw["origin"], key_sha256=raw["key_sha256"], paired_at=raw["paired_at"])
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Pairing(origin=raw["origin"], key_sha256=raw["key_sha256"], paired_at=raw["paired_at"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PairingDamaged(f"the pairing file {path} is damaged: run `sohoa-agent unpair` and pair again") from exc
 
 
 def save(folder: Path, pairing: Pairing) -> None:
