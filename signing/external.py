@@ -19,6 +19,7 @@ import asyncio
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from io import BytesIO
 
@@ -32,18 +33,27 @@ from pyhanko.sign.signers import ExternalSigner, PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.validation import async_add_validation_info
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.appearance import Appearance, default_box, stamp_style, vietnam_time
-from signing.documents import open_for_update, page_size
+from signing.documents import open_for_update, page_size, read_pdf
 from signing.errors import SigningProblem, TimestampUnavailable
 from signing.fonts import NOTO_SANS, StampFont
-from signing.pades import SIGNER_KEY_USAGE, lock_spec
+from signing.pades import SIGNER_KEY_USAGE, Level, SignedPdf, SigningSession, lock_spec
 from signing.signers import check_validity_period
+from signing.trust import validation_context
+from signing.verify import VerificationReport, async_verify
 
 DIGEST = "sha256"
 RESERVED_HEX_CHARS = 32768
 """Room for the CMS container (hex, so 16 KB of DER): chain, signature and timestamp token fit."""
+RESERVE_MARGIN_HEX_CHARS = 2048
+"""Slack over pyHanko's measured room (1 KB of DER): a real timestamp token may be a little larger."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +110,15 @@ def prepare(pdf: bytes, signer_certificate: bytes | x509.Certificate, *, chain: 
     cert = signer_certificate if isinstance(signer_certificate, x509.Certificate) else \
         x509.Certificate.load(signer_certificate)
     check_validity_period(cert)
-    return asyncio.run(_prepare(pdf, cert, chain, appearance, lock, field_name, font))
+    stamp_font = font or StampFont(NOTO_SANS)
+    return asyncio.run(_prepare(pdf, cert, chain, appearance, lock, field_name,
+                                lambda a, height: stamp_style(a, stamp_font, height)))
 
 
 async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...], appearance: Appearance | None,
-                   lock: bool, field_name: str | None, font: StampFont | None) -> PreparedSignature:
+                   lock: bool, field_name: str | None, style_of: Callable[[Appearance, float], TextStampStyle],
+                   reserve: int | None = RESERVED_HEX_CHARS, timestamper: HTTPTimeStamper | None = None
+                   ) -> PreparedSignature:
     writer = open_for_update(pdf)
     name = field_name or f"Signature{len(writer.prev.embedded_signatures) + 1}"
     signed_at = vietnam_time()
@@ -114,14 +128,14 @@ async def _prepare(pdf: bytes, cert: x509.Certificate, chain: tuple[bytes, ...],
         index, width, height = page_size(writer, appearance.page)
         box = appearance.box or default_box(appearance, width, height)
         spec = lock_spec(name, on_page=index, box=box) if lock else SigFieldSpec(name, on_page=index, box=box)
-        style = stamp_style(appearance, font or StampFont(NOTO_SANS), box[3] - box[1])
+        style = style_of(appearance, box[3] - box[1])
     registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in chain])
     signer = ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert)))
     meta = PdfSignatureMetadata(field_name=name, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
                                 signer_key_usage=set(SIGNER_KEY_USAGE))
-    pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
+    pdf_signer = PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec, timestamper=timestamper)
     digest, _, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, bytes_reserved=RESERVED_HEX_CHARS, appearance_text_params={"time": signed_at})
+        writer, bytes_reserved=reserve, appearance_text_params={"time": signed_at})
     attrs = await signer.signed_attrs(digest.document_digest, DIGEST, use_pades=True)
     output.seek(0)
     return PreparedSignature(pdf=output.read(), document_digest=digest.document_digest,
@@ -139,14 +153,13 @@ def finish(state: PreparedSignature, signature: bytes, *, tsa_url: str | None = 
     a PDF whose signature is invalid.
     """
     _check_signature(state, signature)
-    return asyncio.run(_finish(state, signature, tsa_url, timeout))
+    return asyncio.run(_finish(state, signature, HTTPTimeStamper(tsa_url, timeout=timeout) if tsa_url else None))
 
 
-async def _finish(state: PreparedSignature, signature: bytes, tsa_url: str | None, timeout: float) -> bytes:
+async def _finish(state: PreparedSignature, signature: bytes, timestamper: HTTPTimeStamper | None) -> bytes:
     cert = x509.Certificate.load(state.signer_certificate)
     registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in state.chain])
     signer = ExternalSigner(cert, registry, signature_value=signature)
-    timestamper = HTTPTimeStamper(tsa_url, timeout=timeout) if tsa_url else None
     try:
         container = await signer.async_sign_prescribed_attributes(
             DIGEST, signed_attrs=cms.CMSAttributes.load(state.signed_attributes), timestamper=timestamper)
@@ -177,3 +190,80 @@ def _check_signature(state: PreparedSignature, signature: bytes) -> None:
     except InvalidSignature as exc:
         raise SigningProblem("the returned signature does not match the prepared document and certificate") \
             from exc
+
+
+class ExternalSession(SigningSession):
+    """`prepare` and `finish` for a whole batch signed by one remote certificate (browser signing).
+
+    The remote key signs elsewhere, so this session holds a placeholder signer built on the
+    certificate alone, and reuses what `SigningSession` keeps for a batch: one event loop, the
+    TSA client, the stamp font and styles, and the certificate check made once (validity, trust,
+    revocation, which settles whether B-LT is possible). `finish` of B-LT adds the validation data
+    (certificates, OCSP responses, CRLs of the signer and of the TSA) in an update after the
+    signature, which PAdES allows and `verify` accepts.
+    """
+
+    def __init__(self, certificate: bytes | x509.Certificate, chain: tuple[bytes, ...] = (), **kwargs) -> None:
+        cert = certificate if isinstance(certificate, x509.Certificate) else x509.Certificate.load(certificate)
+        self._chain = tuple(chain)
+        registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in self._chain])
+        super().__init__(ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert))), **kwargs)
+        if self.requested_level is Level.B_LTA:
+            raise SigningProblem("external signing goes up to PAdES B-LT (no document timestamp yet)")
+        self._verifier: ValidationContext | None = None
+
+    def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
+                field_name: str | None = None) -> PreparedSignature:
+        """The revision to sign and its signed attributes, with room sized for this signer and TSA.
+
+        The room for the signature is measured once per batch, by letting pyHanko size it for the
+        first document (a dummy signature and a dummy timestamp), plus a margin for the real
+        timestamp token, which comes later; a fixed generous room would make every later reading
+        of the document slower (pyHanko parses the hex of the signature byte by byte).
+        """
+        self.check_signer()
+        if self._reserve is None:
+            probe = self._run_prepare(pdf, appearance, lock, field_name, None)
+            room = probe.reserved_region_end - probe.reserved_region_start - 2  # the hex between < and >
+            self._reserve = room + RESERVE_MARGIN_HEX_CHARS
+        return self._run_prepare(pdf, appearance, lock, field_name, self._reserve)
+
+    def _run_prepare(self, pdf: bytes, appearance: Appearance | None, lock: bool, field_name: str | None,
+                     reserve: int | None) -> PreparedSignature:
+        return self._loop.run_until_complete(_prepare(pdf, self.signer.signing_cert, self._chain, appearance, lock,
+                                                      field_name, self._style, reserve, self._timestamper))
+
+    def finish(self, state: PreparedSignature, signature: bytes) -> SignedPdf:
+        """Check `signature` over the prepared attributes, embed it (B-T), add validation data for B-LT."""
+        if state.signer_certificate != self.signer.signing_cert.dump():
+            raise SigningProblem("the document was prepared for another certificate")
+        _check_signature(state, signature)
+        level = self.check_signer()
+        pdf = self._loop.run_until_complete(_finish(state, signature, self._timestamper))
+        notes = self._notes
+        if level is Level.B_LT and self._context is not None:
+            try:
+                pdf = self._loop.run_until_complete(_add_validation_data(pdf, state.field_name, self._context))
+            except (ValidationError, SignatureValidationError) as exc:
+                level, notes = Level.B_T, (*notes, f"validation data could not be collected, signed B-T: {exc}")
+        return SignedPdf(pdf=pdf, field_name=state.field_name, level=level, signed_at=state.signed_at,
+                         signer=self.identity, notes=notes)
+
+
+    def verify(self, pdf: bytes) -> VerificationReport:
+        """`signing.verify` of a document this batch finished, against the session's trust roots.
+
+        One validation context serves the whole batch, as for signing: the same signer, CA and
+        TSA are checked for every document, and their OCSP responses and CRLs are fetched once.
+        """
+        if self._verifier is None:
+            self._verifier = validation_context(self._roots, revocation_mode="hard-fail")  # as strict as `verify`
+            self._contexts.append(self._verifier)
+        return self._loop.run_until_complete(async_verify(pdf, self._roots, context=self._verifier))
+
+
+async def _add_validation_data(pdf: bytes, field_name: str, context) -> bytes:
+    (sig,) = [s for s in read_pdf(pdf).embedded_signatures if s.field_name == field_name]
+    output = BytesIO()
+    await async_add_validation_info(sig, context, output=output)
+    return output.getvalue()

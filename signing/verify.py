@@ -127,9 +127,15 @@ def verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_f
     return asyncio.run(async_verify(pdf, trust_roots, allow_fetching=allow_fetching))
 
 
-async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_fetching: bool = True
-                       ) -> VerificationReport:
-    """`verify` for callers already inside an event loop (the web API)."""
+async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = (), *, allow_fetching: bool = True,
+                       context: ValidationContext | None = None) -> VerificationReport:
+    """`verify` for callers already inside an event loop (the web API).
+
+    `context`, when given, replaces the one built from `trust_roots` and the file's DSS, and is left
+    open: a batch verifying the documents it has just signed reuses the OCSP responses and CRLs it
+    fetched for the first (`signing.external.ExternalSession.verify`) instead of asking the CA again
+    for each. It must be as strict as the one built here (revocation hard-fail).
+    """
     roots = collect_roots(trust_roots)
     reader = read_pdf(pdf)
     try:
@@ -147,13 +153,15 @@ async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = ()
                                   trailing_bytes=structure.trailing_bytes)
     if not any(s.sig_object_type == "/Sig" for s in embedded):
         findings.append(finding(Reason.NO_SIGNATURE))
-    context = _validation_context(reader, roots, allow_fetching)
+    owned = context is None
+    context = context or _validation_context(reader, roots, allow_fetching)
     try:
         last_signature = max((i for i, s in enumerate(embedded) if s.sig_object_type == "/Sig"), default=None)
         reports = tuple([await _verify_one(sig, context, roots, reader, structure, last=i == last_signature)
                          for i, sig in enumerate(embedded)])
     finally:
-        await context.aclose()
+        if owned:
+            await context.aclose()
     return VerificationReport(signatures=reports, findings=tuple(findings), revisions=len(structure.revisions),
                               trailing_bytes=structure.trailing_bytes)
 

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     seal_p12: Path | None = Field(None, description="PKCS#12 file of the agency seal used on digitized copies.")
     seal_passphrase_file: Path | None = Field(None, description="File holding the seal's passphrase "
                                               "(readable by the service only; never logged).")
+    sign_prepare_minutes: float = Field(10.0, description="Minutes a document prepared for a signature "
+                                        "made on an official's PC (browser signing) waits for it.")
 
     # --- archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV) ---
     archive_csip_version: Literal["2.0.4", "2.1.0"] = Field("2.0.4", description="E-ARK CSIP/SIP "

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -174,3 +185,23 @@ class RoleAssignment(Base):
 
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class SignPreparation(Base):
+    """A document prepared for a signature made on an official's PC (interrupted PAdES signing).
+
+    Bound to one task, one user and one certificate until `expires_at`; used once (`used_at`).
+    `state` is the `signing.external.PreparedSignature` JSON without its PDF, which is `pdf`.
+    """
+
+    __tablename__ = "sign_preparation"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("signing_task.id"), index=True)
+    username: Mapped[str] = mapped_column(String(128))
+    certificate_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

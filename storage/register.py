@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from storage import search as fulltext
 from storage.migrate import upgrade
-from storage.models import Dossier, Event, File, Page, RoleAssignment, SigningTask, Step
+from storage.models import Dossier, Event, File, Page, RoleAssignment, SignPreparation, SigningTask, Step
 from storage.vocabulary import Action, DossierState, FileRole, ProcedureSource, StepState
 
 # Kept as names for the callers that compare states; the definitions are `DossierState`'s.
@@ -462,3 +462,28 @@ class Register:
     def file_by_id(self, file_id: int) -> File | None:
         with self.session() as s:
             return s.get(File, file_id)
+
+    # --- preparations of browser signing (sign_preparation) ---
+    def add_preparation(self, preparation: SignPreparation) -> None:
+        """Keep a prepared document until its signature comes back or it expires."""
+        with self.session() as s:
+            s.add(preparation)
+
+    def preparation(self, preparation_id: str) -> SignPreparation | None:
+        with self.session() as s:
+            return s.get(SignPreparation, preparation_id)
+
+    def claim_preparation(self, preparation_id: str) -> bool:
+        """Mark a preparation used; False when it was already used (each is used once, even in a race)."""
+        with self.session() as s:
+            claimed = s.execute(update(SignPreparation)
+                                .where(SignPreparation.id == preparation_id, SignPreparation.used_at.is_(None))
+                                .values(used_at=datetime.now(UTC), pdf=b""))
+            return bool(getattr(claimed, "rowcount", 0))
+
+    def drop_preparations(self, *, expired_before: datetime) -> int:
+        """Forget used preparations and those expired before `expired_before`; how many were dropped."""
+        with self.session() as s:
+            dropped = s.execute(delete(SignPreparation).where(
+                (SignPreparation.used_at.is_not(None)) | (SignPreparation.expires_at < expired_before)))
+            return int(getattr(dropped, "rowcount", 0))

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from signing import PreparedSignature, SignatureAppearance, SigningProblem, finish, prepare, verify
+from signing import Level, PreparedSignature, SignatureAppearance, SigningProblem, finish, prepare, verify
+from signing.external import ExternalSession
 from tests.signing.testpki import SOFTHSM, TOKEN_PIN, LivePki
 
 # What a desktop signing agent does on the official's PC: log in to the token and sign the bytes.
@@ -49,3 +50,19 @@ def test_signature_from_the_wrong_key_is_refused(pki: LivePki, tokens, result_pd
     signature = _agent_signs("seal", state.data_to_sign, tokens)  # the clerk's token, not the official's
     with pytest.raises(SigningProblem, match="does not match"):
         finish(state, signature, tsa_url=pki.tsa_url)
+
+
+def test_a_batch_session_prepares_and_finishes_b_lt(pki: LivePki, tokens, result_pdf: bytes) -> None:
+    stamp = SignatureAppearance(name="Nguyễn Văn An", title="CHỦ TỊCH")
+    chain = (pki.cert("interm").dump(),)
+    with ExternalSession(pki.cert("official"), chain, level=Level.B_LT, tsa_url=pki.tsa_url,
+                         trust_roots=[pki.root_pem]) as session:
+        states = [PreparedSignature.from_json(session.prepare(result_pdf, stamp).to_json()) for _ in range(2)]
+        signed = [session.finish(s, _agent_signs("official", s.data_to_sign, tokens)) for s in states]
+        assert [s.level for s in signed] == [Level.B_LT, Level.B_LT]
+        assert all(session.verify(s.pdf).ok for s in signed)
+    report = verify(signed[1].pdf, [pki.root_pem])  # the plain verifier agrees
+    assert report.ok, report.problems
+    with ExternalSession(pki.cert("seal"), chain, tsa_url=pki.tsa_url) as other, \
+            pytest.raises(SigningProblem, match="another certificate"):
+        other.finish(states[0], _agent_signs("official", states[0].data_to_sign, tokens))
