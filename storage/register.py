@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from storage import search as fulltext
 from storage.migrate import upgrade
-from storage.models import Dossier, Event, File, Page, RoleAssignment, SignPreparation, SigningTask, Step
+from storage.models import Dossier, Event, File, Page, RoleAssignment, SigningTask, SignPreparation, Step
 from storage.vocabulary import Action, DossierState, FileRole, ProcedureSource, StepState
 
 # Kept as names for the callers that compare states; the definitions are `DossierState`'s.
