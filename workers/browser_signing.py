@@ -33,7 +33,8 @@ from signing.pades import Level
 from signing.remote import DigestToSign, unb64
 from sohoa.settings import Settings
 from storage.models import SignPreparation
-from workers.results import _record, chain_of, check_ready, current_document, task
+from storage.vocabulary import Action
+from workers.results import chain_of, check_ready, current_document, record_signature, task
 from workers.services import Services
 
 PREPARED_EVENT = "signature_prepared"
@@ -213,12 +214,13 @@ def _finish_one(person: str, item: Returned, services: Services, sessions: dict[
     try:
         signed = session.finish(state, item.signature)
     except SigningProblem as exc:
-        register.add_event(t.dossier_id, person, "signature_refused", {"task": t.id, "problems": [str(exc)]})
+        register.add_event(t.dossier_id, person, Action.SIGNATURE_REFUSED, {"task": t.id, "problems": [str(exc)]})
         return _refuse(item, t.id, Refused.bad_signature, str(exc))
     report = session.verify(signed.pdf)  # signing.verify, its OCSP/CRL answers shared by the batch
     dossier = register.get(t.dossier_id)
     assert dossier is not None
-    recorded = _record(t, dossier, signed.pdf, report.ok, report.to_dict(), person, session.identity.name, services)
+    recorded = record_signature(t, dossier, signed.pdf, report.ok, report.to_dict(), person, session.identity.name,
+                                services, level=signed.level.value)
     if not recorded.ok:
         return _refuse(item, t.id, Refused.not_verified, recorded.detail)
     return Outcome(item.preparation_id, t.id, True, f"{recorded.detail} ({signed.level.value})",

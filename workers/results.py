@@ -170,13 +170,14 @@ def sign_tasks(task_ids: Sequence[int], session: SigningSession, person: str, se
                                              signature_image=signature_image, seal_image=seal_image)
             signed = session.sign(current_document(t, services, Path(tmp)), appearance, lock=step.locks)
             report = verify(signed.pdf, trust_roots=roots)
-            outcomes.append(_record(t, dossier, signed.pdf, report.ok, report.to_dict(), person,
+            outcomes.append(record_signature(t, dossier, signed.pdf, report.ok, report.to_dict(), person,
                                     session.identity.name, services, level=signed.level.value))
     return outcomes
 
 
-def _record(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict[str, Any], person: str,
-            signer: str, services: Services, *, level: str) -> SignOutcome:
+def record_signature(t: SigningTask, dossier: Dossier, pdf: bytes, ok: bool, report: dict[str, Any], person: str,
+                     signer: str, services: Services, *, level: str) -> SignOutcome:
+    """Store a signed version of `t`'s result if it verified, else refuse the step: whichever way it was signed."""
     register = services.register
     if not ok:
         register.refuse_signature(t.id, person=person, validation=report)
