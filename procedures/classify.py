@@ -19,7 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz
+
 from procedures.catalog import Catalog
+from procedures.distinguish import distinguish, is_clear
 from procedures.matching import (
     FORM,
     PAPER,
@@ -85,17 +88,21 @@ class Classification:
         }
 
 
-_INDEXES: dict[int, tuple[Catalog, CatalogIndex]] = {}
+_INDEXES: dict[int, tuple[Catalog, int, CatalogIndex]] = {}
 
 
 def _index(catalog: Catalog) -> CatalogIndex:
-    """The catalog's index, reused while the same catalog object (unchanged in size) is passed."""
+    """The catalog's index, reused while the same catalog object (unchanged in size) is passed.
+
+    Two catalogs are kept, so a benchmark or a scoped and a full catalog can alternate.
+    """
     cached = _INDEXES.get(id(catalog))
-    if cached and cached[0] is catalog and len(cached[1].names) == len(catalog):
-        return cached[1]
+    if cached and cached[0] is catalog and cached[1] == len(catalog):
+        return cached[2]
     index = index_catalog(catalog)
-    _INDEXES.clear()
-    _INDEXES[id(catalog)] = (catalog, index)
+    if len(_INDEXES) >= 2:
+        _INDEXES.clear()
+    _INDEXES[id(catalog)] = (catalog, len(catalog), index)
     return index
 
 
@@ -134,6 +141,15 @@ class _Scores:
         return sum(_WEIGHTS[k] * self.by_kind.get(k, {}).get(procedure, 0.0) for k in active) / total
 
 
+def _specificity(title_key: str) -> float:
+    """How much a title alone says: "đơn khiếu nại" (one subject word pair) is any complaint.
+
+    Counted in the words the title has beyond its request words, so it holds for any catalog.
+    """
+    words = len(_heading_subject(title_key).split())
+    return 1.0 if words >= 3 else 0.6 if words == 2 else 0.35
+
+
 def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Scores) -> set[int]:
     """Score form titles; returns the numbers of the pages the dossier is classified by."""
     request = [h for page in hits for h in page if h.title.tier == REQUEST and h.similarity >= TITLE_MATCH]
@@ -141,7 +157,8 @@ def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Sc
     primary, kind = (request, "form_title") if request else (attest, "attestation")
     for hit in primary:
         pid = hit.title.procedure_id
-        scores.add("form", pid, _strength(hit.similarity, 70), Evidence(kind, pid, hit.line, hit.page, hit.similarity))
+        strength = _strength(hit.similarity, 70) * _specificity(hit.title.key)
+        scores.add("form", pid, strength, Evidence(kind, pid, hit.line, hit.page, hit.similarity))
     for page in hits:
         for hit in page:
             if hit.title.tier == PAPER or (request and hit.title.tier == FORM):
@@ -158,18 +175,19 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
     active = ["form"]
     if scores.by_kind.get("paper"):
         active.append("paper")
-    procedure_ids = list(index.names)
     for view in views:
         request_lines = [("slip", "receipt_slip", view.slip_line)]
         if not view.is_slip:
             request_lines.append(("content", "request_line", view.content_line))
             if view.request_heading and view.number not in form_pages:
                 request_lines.append(("form", "form_heading", _heading_subject(view.request_heading)))
+            # A letter that states what it asks ("V/v: đăng ký kết hôn") names its procedure.
+            request_lines += [("content", "stated_request", line) for line in view.stated]
         for kind, label, line in request_lines:
             if not line:
                 continue
             strengths = {}
-            for pid in procedure_ids:
+            for pid in index.candidates(line):
                 similarity = name_similarity(line, pid, index, complete=kind == "form")
                 floor = 70 if kind == "form" else 60
                 strength = _strength(similarity, floor) * (0.8 if kind == "form" else 1.0)
@@ -182,7 +200,7 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
             if kind not in active and (kind == "slip" or max(strengths.values(), default=0) >= 0.5):
                 active.append(kind)
         if view.form_ids:
-            for pid in procedure_ids:
+            for pid in index.names:
                 strength = form_id_score(view, pid, index)
                 if strength > 0:
                     scores.add("form_id", pid, strength, Evidence("form_id", pid, ", ".join(view.form_ids),
@@ -220,6 +238,66 @@ def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> Non
         totals[pid] = (1 - weight) * totals[pid] + weight * known.get(pid, 0.0) / best
 
 
+_TIE = 0.12
+_NAMESAKE = 88.0
+_GROUP = 12
+
+
+def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float], index: CatalogIndex,
+                 evidence: dict[str, list[Evidence]]) -> list[str]:
+    """Break a tie between the leaders (a shared form, near-namesakes) by the name the dossier states.
+
+    The group is the procedures scoring close to the leader, and the leader's near-namesakes
+    among the catalog names. When one of them is stated clearly better, it takes the group's best
+    score plus a share of its lead; otherwise the scores stay tied and the group is returned, to
+    be the top-3 a reviewer chooses from.
+    """
+    if not totals:
+        return []
+    leader, top = max(totals.items(), key=lambda item: item[1])
+    if top < _NO_PROCEDURE_BELOW:
+        return []
+    group = sorted((pid for pid, score in totals.items() if score >= top - _TIE), key=lambda p: -totals[p])
+    names = [" ".join(words) for words in index.names.get(leader, [])[:1]]
+    if names:
+        for pid in index.candidates(names[0], limit=_GROUP):
+            if pid not in group and any(fuzz.token_set_ratio(names[0], " ".join(w)) >= _NAMESAKE
+                                        for w in index.names.get(pid, [])):
+                group.append(pid)
+    group = group[:_GROUP]
+    if len(group) < 2:
+        return group
+    stated, lead = distinguish(views, read, group, index)
+    if stated is None or not is_clear(lead):
+        return [pid for pid in group if totals[pid] >= top - _TIE]
+    best = max(totals[pid] for pid in group)
+    share = min(1.0, lead / 30)
+    for pid in group:
+        totals[pid] *= 1 - 0.5 * share
+    totals[stated.procedure] = min(1.0, best + 0.3 * share)
+    evidence.setdefault(stated.procedure, []).append(
+        Evidence("stated_name", stated.procedure, stated.text, stated.page, stated.similarity))
+    return [stated.procedure]
+
+
+def _top3(ranked: list[tuple[str, float]], tied: list[str], views: list[PageView],
+          index: CatalogIndex) -> list[tuple[str, float]]:
+    """Three alternatives for a reviewer (fewer only when the catalog has fewer procedures).
+
+    The tied group first when there is one, then the ranking; a dossier that matched nothing still
+    gets the procedures whose names its headings resemble most, scored 0.
+    """
+    scores = dict(ranked)
+    chosen = [pid for pid, _ in ranked[:3] if scores[pid] > 0]
+    if len(tied) > 1:
+        chosen = [*tied[:3], *(pid for pid in chosen if pid not in tied)]
+    if len(chosen) < 3:
+        headings = " ".join(v.request_heading or (v.lines[0] if v.lines else "") for v in views)
+        chosen += [pid for pid in index.candidates(headings, limit=6) if pid not in chosen]
+        chosen += [pid for pid, _ in ranked if pid not in chosen][: max(0, 3 - len(chosen))]
+    return [(pid, scores.get(pid, 0.0)) for pid in chosen[:3]]
+
+
 def classify(
     pages: Sequence[str],
     catalog: Catalog,
@@ -234,8 +312,10 @@ def classify(
     evidence = dict(scores.evidence)
     if model is not None:
         _mix_model(totals, model.probabilities(pages))
+    read = form_pages | {v.number for v in views if v.is_slip or v.request_heading or v.content_line}
+    tied = _settle_ties(views, read, totals, index, evidence)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
-    top3 = [(pid, score) for pid, score in ranked[:3] if score > 0]
+    top3 = _top3(ranked, tied, views, index)
     top = ranked[0][1] if ranked else 0.0
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if top < _NO_PROCEDURE_BELOW:

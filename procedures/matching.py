@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -30,6 +30,7 @@ FORM = "form"
 PAPER = "paper"
 
 _TITLE_CUTOFF = 70.0
+_CANDIDATES = 25
 _PREFIX_CHARS = 10
 _COMPONENT_CUT = re.compile(r"\s*(?:\(|;|:| theo mau| theo quy dinh| ban chinh| ban sao| do .* cap).*$")
 _FORM_PREFIX = re.compile(r"^(?:mau(?: so)?|phu luc [ivx\d.-]+ )\s*[:.]?\s*")
@@ -58,15 +59,44 @@ class TitleHit:
 
 @dataclass
 class CatalogIndex:
-    """Folded catalog fields, computed once per catalog and reused for every dossier."""
+    """Folded catalog fields, computed once per catalog and reused for every dossier.
+
+    Entries marked `same_as` another are folded into it: their titles and names count for the
+    entry they duplicate (`canonical`), which alone is ranked, and `duplicates` says which.
+    `name_keys`/`name_owners` list every name variant for a fast first pass over a large catalog;
+    `abbreviations` maps initials to the run of words they most often abbreviate in the catalog's
+    names ("dk" → "dang ky"), to expand a line once before that first pass.
+    """
 
     titles: list[Title]
     names: dict[str, list[list[str]]]
     forms: dict[str, list[tuple[str, float]]]
+    canonical: dict[str, str] = field(default_factory=dict)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+    name_keys: list[str] = field(default_factory=list)
+    name_owners: list[str] = field(default_factory=list)
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    title_keys: list[str] = field(default_factory=list)
+    title_users: dict[str, int] = field(default_factory=dict)
+    formless: set[str] = field(default_factory=set)
 
-    @property
-    def title_keys(self) -> list[str]:
-        return [title.key for title in self.titles]
+    def candidates(self, line: str, limit: int = _CANDIDATES) -> list[str]:
+        """The procedures whose names a request line most resembles: the few worth a full comparison."""
+        expanded = " ".join(self.abbreviations.get(re.sub(r"[^a-z]", "", fold_key(t)), fold_key(t))
+                            if t.strip(".:;,").isupper() and len(t) >= 2 else fold_key(t)
+                            for t in line.replace(",", " ").split())
+        if not expanded or not self.name_keys:
+            return []
+        found = process.extract(expanded, self.name_keys, scorer=fuzz.partial_ratio, limit=limit * 3,
+                                score_cutoff=50)
+        chosen: list[str] = []
+        for _, _, position in found:
+            owner = self.name_owners[position]
+            if owner not in chosen:
+                chosen.append(owner)
+            if len(chosen) >= limit:
+                break
+        return chosen
 
 
 def _component_titles(components: tuple[str, ...]) -> list[str]:
@@ -78,31 +108,83 @@ def _form_key(form: str) -> str:
     return _FORM_PREFIX.sub("", fold_key(form)).strip()
 
 
+def _canonical(catalog: Catalog) -> dict[str, str]:
+    """Each id → the id it is filed under: itself, or the entry it is `same_as` (followed to the end)."""
+    canonical: dict[str, str] = {}
+    for procedure in catalog:
+        target, seen = procedure.id, {procedure.id}
+        while True:
+            entry = catalog.get(target)
+            following = next((s for s in entry.same_as if s in catalog), None) if entry else None
+            if following is None or following in seen:
+                break
+            seen.add(following)
+            target = following
+        canonical[procedure.id] = target
+    return canonical
+
+
+def _abbreviations(names: dict[str, list[list[str]]]) -> dict[str, str]:
+    """Initials → the run of 2-4 name words they most often stand for across the catalog."""
+    runs: Counter[tuple[str, str]] = Counter()
+    for variants in names.values():
+        for words in variants:
+            for size in (2, 3, 4):
+                for start in range(len(words) - size + 1):
+                    run = words[start : start + size]
+                    runs[(initials(run), " ".join(run))] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for (abbreviation, run), count in runs.items():
+        if count > best.get(abbreviation, (0, ""))[0]:
+            best[abbreviation] = (count, run)
+    return {abbreviation: run for abbreviation, (_, run) in best.items()}
+
+
 def index_catalog(catalog: Catalog) -> CatalogIndex:
     """Fold every catalog field the matcher uses."""
+    canonical = _canonical(catalog)
     titles: list[Title] = []
     names: dict[str, list[list[str]]] = {}
+    duplicates: dict[str, list[str]] = {}
     form_users: Counter[str] = Counter()
+    request_owners: set[str] = set()
     for procedure in catalog:
-        seen: set[str] = set()
+        owner = canonical[procedure.id]
+        if owner != procedure.id:
+            duplicates.setdefault(owner, []).append(procedure.id)
+        seen = {t.key for t in titles if t.procedure_id == owner}
         for position, shown in enumerate(procedure.titles):
             key = fold_key(shown)
             tier = REQUEST if is_request_title(key) else FORM if position == 0 else PAPER
-            titles.append(Title(procedure.id, key, shown, tier))
-            seen.add(key)
+            if key not in seen:
+                titles.append(Title(owner, key, shown, tier))
+                seen.add(key)
+            if tier == REQUEST:
+                request_owners.add(owner)
         for key in _component_titles(procedure.components):
             if key not in seen:
-                titles.append(Title(procedure.id, key, key, REQUEST))
+                titles.append(Title(owner, key, key, REQUEST))
                 seen.add(key)
-        name = fold_key(procedure.name)
-        variants = {name, _PARENTHESES.sub("", name).strip()}
-        names[procedure.id] = [v.replace(",", " ").split() for v in variants if v]
+                request_owners.add(owner)
+        for name in (procedure.name, *procedure.aliases):
+            folded = fold_key(name)
+            for variant in (folded, _PARENTHESES.sub("", folded).strip()):
+                words = variant.replace(",", " ").replace(";", " ").split()
+                if words and words not in names.setdefault(owner, []):
+                    names[owner].append(words)
         form_users.update({_form_key(f) for f in procedure.forms})
-    forms = {
-        p.id: [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
-        for p in catalog
-    }
-    return CatalogIndex(titles=titles, names=names, forms=forms)
+    forms: dict[str, list[tuple[str, float]]] = {}
+    for p in catalog:
+        keys = [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
+        forms.setdefault(canonical[p.id], []).extend(keys)
+    title_users = Counter(title.key for title in titles)
+    name_keys = [" ".join(words) for owner in names for words in names[owner]]
+    name_owners = [owner for owner in names for _ in names[owner]]
+    return CatalogIndex(
+        titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
+        name_keys=name_keys, name_owners=name_owners, abbreviations=_abbreviations(names),
+        title_keys=[title.key for title in titles], title_users=dict(title_users),
+        formless=set(names) - request_owners)
 
 
 def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
@@ -131,7 +213,7 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
     return hits
 
 
-def _expand(line: str, words: list[str]) -> str:
+def expand_abbreviations(line: str, words: list[str]) -> str:
     """Folded `line` with upper-case abbreviations replaced by the runs of `words` they abbreviate."""
     out: list[str] = []
     for token in line.replace(",", " ").split():
@@ -169,7 +251,7 @@ def name_similarity(line: str, procedure_id: str, index: CatalogIndex, complete:
     best = 0.0
     for words in index.names.get(procedure_id, []):
         name = " ".join(words)
-        expanded = _expand(line, words)
+        expanded = expand_abbreviations(line, words)
         best = max(best, fuzz.ratio(name, expanded))
         if complete:
             continue

@@ -44,6 +44,9 @@ _SLIP_LABEL = "noi dung yeu cau giai quyet"
 # On a page known to be a slip, counter software also prints the request under these labels.
 _SLIP_LABELS = (_SLIP_LABEL, "noi dung yeu cau", "ten thu tuc", "thu tuc", "ten thu tuc hanh chinh")
 _CONTENT_LABELS = ("noi dung de nghi", "noi dung yeu cau", "de nghi")
+# Words after which a letter states what it asks for: "V/v: ...", "Về việc ...", "đề nghị được ...".
+_ASKING = re.compile(r"(?:^|\s)(?:v/v|v\.v|ve viec|de nghi(?: duoc| cho| quy co quan| co quan)?(?: giai quyet)?"
+                     r"|giai quyet(?: viec)?|xin(?: duoc)?|yeu cau)\s*[:.]?\s+(?:viec\s+|thu tuc\s+)?(?P<what>.{6,})$")
 _FORM_ID = re.compile(r"^\s*(mau(?: so)?\s*[:.]?\s*\S.*)$")
 _HEADING_ZONE = 14
 _MIN_TEXT = 40
@@ -68,6 +71,7 @@ class PageView:
     slip_line: str | None = None
     content_line: str | None = None
     form_ids: list[str] = field(default_factory=list)
+    stated: list[str] = field(default_factory=list)
     has_heading: bool = False
     opens_paper: bool = False
 
@@ -154,6 +158,11 @@ def read_page(number: int, text: str) -> PageView:
                 view.content_line = _labelled_value(lines, keys, *found)
                 break
     view.form_ids = [m.group(1) for k in keys[:8] if (m := _FORM_ID.match(k))]
+    if not view.is_slip and (view.addressed or view.request_heading):
+        for key in keys[:40]:
+            asked = _ASKING.search(key)
+            if asked and len(view.stated) < 4:
+                view.stated.append(asked.group("what").strip(" .:;,()"))
     return view
 
 
