@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from procedures.catalog import Catalog
-from procedures.distinguish import distinguish, is_clear
+from procedures.distinguish import distinguish, equally_stated, is_clear, lead
 from procedures.matching import (
     FORM,
     PAPER,
@@ -118,7 +118,8 @@ def _heading_subject(heading: str) -> str:
         if key.startswith(word):
             key = key[len(word):].strip()
             break
-    return key.removeprefix("de nghi ").strip()
+    key = key.removeprefix("de nghi ").strip()
+    return "" if key == "de nghi" else key
 
 
 @dataclass
@@ -147,13 +148,17 @@ def _specificity(title_key: str) -> float:
     Counted in the words the title has beyond its request words, so it holds for any catalog.
     """
     words = len(_heading_subject(title_key).split())
-    return 1.0 if words >= 3 else 0.6 if words == 2 else 0.35
+    return 1.0 if words >= 3 else 0.5 if words == 2 else 0.3 if words == 1 else 0.15
 
 
 def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Scores) -> set[int]:
     """Score form titles; returns the numbers of the pages the dossier is classified by."""
     request = [h for page in hits for h in page if h.title.tier == REQUEST and h.similarity >= TITLE_MATCH]
     attest = [h for page in hits for h in page if h.title.tier == FORM and h.similarity >= TITLE_MATCH]
+    # A private paper bearing a signature attestation is what is certified, not an application:
+    # a request-like heading on an unaddressed page that carries an attestation does not count.
+    attested = {h.page for h in attest}
+    request = [h for h in request if h.page not in attested or views[h.page - 1].addressed]
     primary, kind = (request, "form_title") if request else (attest, "attestation")
     for hit in primary:
         pid = hit.title.procedure_id
@@ -165,7 +170,9 @@ def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Sc
                 pid = hit.title.procedure_id
                 scores.add("paper", pid, _strength(hit.similarity, 80),
                            Evidence("paper_title", pid, hit.line, hit.page, hit.similarity))
-    return {hit.page for hit in primary}
+    # Pages are classified by their title only when it is specific: under a bare "ĐƠN ĐỀ NGHỊ" the
+    # letter's own statement of what it asks is the form's evidence.
+    return {hit.page for hit in primary if _specificity(hit.title.key) >= 1.0}
 
 
 def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[str], set[int]]:
@@ -182,13 +189,14 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
             if view.request_heading and view.number not in form_pages:
                 request_lines.append(("form", "form_heading", _heading_subject(view.request_heading)))
             # A letter that states what it asks ("V/v: đăng ký kết hôn") names its procedure.
-            request_lines += [("content", "stated_request", line) for line in view.stated]
+            stated_kind = "content" if view.number in form_pages else "form"
+            request_lines += [(stated_kind, "stated_request", line) for line in view.stated]
         for kind, label, line in request_lines:
             if not line:
                 continue
             strengths = {}
             for pid in index.candidates(line):
-                similarity = name_similarity(line, pid, index, complete=kind == "form")
+                similarity = name_similarity(line, pid, index, complete=label == "form_heading")
                 floor = 70 if kind == "form" else 60
                 strength = _strength(similarity, floor) * (0.8 if kind == "form" else 1.0)
                 if strength > 0:
@@ -267,11 +275,16 @@ def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float]
     group = group[:_GROUP]
     if len(group) < 2:
         return group
-    stated, lead = distinguish(views, read, group, index)
-    if stated is None or not is_clear(lead):
-        return [pid for pid in group if totals[pid] >= top - _TIE]
+    ranked = distinguish(views, read, group, index)
+    points = lead(ranked)
     best = max(totals[pid] for pid in group)
-    share = min(1.0, lead / 30)
+    if not ranked or not is_clear(points):
+        # Several named alike (the boxes of a CT01 lost in OCR): none of them may lead.
+        for pid in equally_stated(ranked):
+            totals[pid] = best
+        return [pid for pid in group if totals[pid] >= top - _TIE]
+    stated = ranked[0]
+    share = min(1.0, points / 30)
     for pid in group:
         totals[pid] *= 1 - 0.5 * share
     totals[stated.procedure] = min(1.0, best + 0.3 * share)

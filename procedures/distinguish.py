@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from procedures.matching import CatalogIndex, expand_abbreviations
-from procedures.pages import PageView
+from procedures.pages import PageView, ticked
 
-# Boxes as printed and as OCR reads them: ticked (☒ ☑ ✓ [x] (x)) and empty (☐ □ [ ] ( )).
-_BOX = re.compile(r"(☒|☑|✓|✔|☐|□|❑|\[\s*[xX✓vV]?\s*\]|\(\s*[xX]?\s*\))")
-_TICKED = re.compile(r"☒|☑|✓|✔|[xX✓vV]")
 _LABEL = re.compile(r"^[^:]{2,45}:\s*")
 _CLEAR_LEAD = 8.0
 _STATED = 80.0
@@ -46,12 +43,9 @@ def statements(view: PageView) -> list[str]:
     found: list[str] = []
     lines = [view.slip_line] if view.is_slip and view.slip_line else view.lines
     for line in lines:
-        parts = _BOX.split(line)
-        if len(parts) > 1:
-            # parts alternate text, box, text, box...; keep the text after each ticked box.
-            for box, text in zip(parts[1::2], parts[2::2], strict=False):
-                if _TICKED.search(box) and text.strip():
-                    found.append(text.strip(" .;,"))
+        options = ticked(line)
+        if options is not None:
+            found += options
             continue
         value = _LABEL.sub("", line, count=1) if not view.is_slip else line
         if value.strip():
@@ -68,11 +62,11 @@ def _stated(name: str, words: list[str], text: str) -> float:
 
 
 def distinguish(views: list[PageView], pages: set[int], candidates: list[str],
-                index: CatalogIndex) -> tuple[Statement | None, float]:
-    """The candidate whose name the dossier states best, and its lead over the next (0-100 points).
+                index: CatalogIndex) -> list[Statement]:
+    """The candidates the dossier states, best first (empty when it states none of them).
 
-    `pages` are the application pages and slips to read. None when no candidate is stated at
-    all; a lead under the clear margin means the dossier does not say which one it is.
+    `pages` are the application pages and slips to read. A first statement that does not lead
+    the second by the clear margin means the dossier does not say which one it is.
     """
     texts = [(view.number, text) for view in views if view.number in pages for text in statements(view)]
     best: dict[str, Statement] = {}
@@ -86,12 +80,21 @@ def distinguish(views: list[PageView], pages: set[int], candidates: list[str],
                 if similarity > best.get(pid, Statement(pid, 0.0, 0, "")).similarity:
                     best[pid] = Statement(pid, similarity, page, text)
     ranked = sorted(best.values(), key=lambda s: -s.similarity)
-    if not ranked or ranked[0].similarity < _STATED:
-        return None, 0.0
-    lead = ranked[0].similarity - (ranked[1].similarity if len(ranked) > 1 else 0.0)
-    return ranked[0], lead
+    return ranked if ranked and ranked[0].similarity >= _STATED else []
 
 
-def is_clear(lead: float) -> bool:
+def lead(ranked: list[Statement]) -> float:
+    """How far the first statement leads the second, in similarity points."""
+    if not ranked:
+        return 0.0
+    return ranked[0].similarity - (ranked[1].similarity if len(ranked) > 1 else 0.0)
+
+
+def is_clear(points: float) -> bool:
     """Whether a lead tells the candidates apart."""
-    return lead >= _CLEAR_LEAD
+    return points >= _CLEAR_LEAD
+
+
+def equally_stated(ranked: list[Statement]) -> list[str]:
+    """The candidates stated as well as the first: a dossier naming several (boxes OCR lost) names none."""
+    return [s.procedure for s in ranked if ranked and s.similarity > ranked[0].similarity - _CLEAR_LEAD]

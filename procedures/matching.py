@@ -31,6 +31,8 @@ PAPER = "paper"
 
 _TITLE_CUTOFF = 70.0
 _CANDIDATES = 25
+_POOL = 150
+_COMMON_WORD = 800
 _PREFIX_CHARS = 10
 _COMPONENT_CUT = re.compile(r"\s*(?:\(|;|:| theo mau| theo quy dinh| ban chinh| ban sao| do .* cap).*$")
 _FORM_PREFIX = re.compile(r"^(?:mau(?: so)?|phu luc [ivx\d.-]+ )\s*[:.]?\s*")
@@ -76,6 +78,7 @@ class CatalogIndex:
     name_keys: list[str] = field(default_factory=list)
     name_owners: list[str] = field(default_factory=list)
     abbreviations: dict[str, str] = field(default_factory=dict)
+    word_positions: dict[str, list[int]] = field(default_factory=dict)
     title_keys: list[str] = field(default_factory=list)
     title_users: dict[str, int] = field(default_factory=dict)
     formless: set[str] = field(default_factory=set)
@@ -87,10 +90,21 @@ class CatalogIndex:
                             for t in line.replace(",", " ").split())
         if not expanded or not self.name_keys:
             return []
-        found = process.extract(expanded, self.name_keys, scorer=fuzz.partial_ratio, limit=limit * 3,
-                                score_cutoff=50)
+        # First the names sharing the line's rarer words (cheap), then fuzzy similarity among those:
+        # comparing every line with 5,000 long names fuzzily would cost tens of milliseconds.
+        shared: Counter[int] = Counter()
+        for word in set(expanded.split()):
+            owners = self.word_positions.get(word, ())
+            if 0 < len(owners) <= _COMMON_WORD:
+                for position in owners:
+                    shared[position] += 1.0 / len(owners) ** 0.5
+        everything = range(len(self.name_keys))
+        pool = [position for position, _ in shared.most_common(_POOL)] if shared else list(everything)
+        keys = [self.name_keys[position] for position in pool]
+        found = process.extract(expanded, keys, scorer=fuzz.partial_ratio, limit=limit * 3, score_cutoff=50)
         chosen: list[str] = []
-        for _, _, position in found:
+        for _, _, place in found:
+            position = pool[place]
             owner = self.name_owners[position]
             if owner not in chosen:
                 chosen.append(owner)
@@ -180,9 +194,14 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     title_users = Counter(title.key for title in titles)
     name_keys = [" ".join(words) for owner in names for words in names[owner]]
     name_owners = [owner for owner in names for _ in names[owner]]
+    word_positions: dict[str, list[int]] = {}
+    for position, key in enumerate(name_keys):
+        for word in set(key.split()):
+            word_positions.setdefault(word, []).append(position)
     return CatalogIndex(
         titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
-        name_keys=name_keys, name_owners=name_owners, abbreviations=_abbreviations(names),
+        name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
+        abbreviations=_abbreviations(names),
         title_keys=[title.key for title in titles], title_users=dict(title_users),
         formless=set(names) - request_owners)
 

@@ -52,6 +52,24 @@ _HEADING_ZONE = 14
 _MIN_TEXT = 40
 
 
+# Boxes as printed and as OCR reads them: ticked (☒ ☑ ✓ [x] (x)) and empty (☐ □ [ ] ( )).
+_BOX = re.compile(r"(☒|☑|✓|✔|☐|□|❑|\[\s*[xX✓vV]?\s*\]|\(\s*[xX]?\s*\))")
+_TICKED = re.compile(r"☒|☑|✓|✔|[xX✓vV]")
+
+
+def ticked(line: str) -> list[str] | None:
+    """The options ticked on a line of check boxes, or None when the line has no box.
+
+    A form listing "☐ Đăng ký thường trú ☒ Đăng ký tạm trú" asks for what follows the ticked box
+    only; an empty box's text is an option not chosen.
+    """
+    parts = _BOX.split(line)
+    if len(parts) < 2:
+        return None
+    return [text.strip(" .;,") for box, text in zip(parts[1::2], parts[2::2], strict=False)
+            if _TICKED.search(box) and text.strip(" .;,")]
+
+
 def is_request_title(folded_title: str) -> bool:
     """Whether a (folded) title is the heading of a request addressed to an authority."""
     return folded_title.startswith(REQUEST_WORDS)
@@ -155,7 +173,9 @@ def read_page(number: int, text: str) -> PageView:
         for label in _CONTENT_LABELS:
             found = _find_label(keys, label)
             if found:
-                view.content_line = _labelled_value(lines, keys, *found)
+                value = _labelled_value(lines, keys, *found)
+                options = ticked(value)
+                view.content_line = value if options is None else " ".join(options) or None
                 break
     view.form_ids = [m.group(1) for k in keys[:8] if (m := _FORM_ID.match(k))]
     if not view.is_slip and (view.addressed or view.request_heading):
