@@ -26,6 +26,7 @@ from procedures.pages import PageView, ticked
 _LABEL = re.compile(r"^[^:]{2,45}:\s*")
 _CLEAR_LEAD = 8.0
 _STATED = 80.0
+_FULLY = 99.0
 
 
 @dataclass(frozen=True)
@@ -96,5 +97,12 @@ def is_clear(points: float) -> bool:
 
 
 def equally_stated(ranked: list[Statement]) -> list[str]:
-    """The candidates stated as well as the first: a dossier naming several (boxes OCR lost) names none."""
-    return [s.procedure for s in ranked if ranked and s.similarity > ranked[0].similarity - _CLEAR_LEAD]
+    """The candidates whose whole names one statement holds: a line naming several (boxes OCR lost) names none.
+
+    Names stated in different places do not count: a late-registration form says "I did register
+    the birth" in its body, which is no request for a birth registration.
+    """
+    if len(ranked) < 2 or ranked[1].similarity < _FULLY:
+        return []
+    first = ranked[0]
+    return [s.procedure for s in ranked if s.similarity >= _FULLY and (s.page, s.text) == (first.page, first.text)]
