@@ -337,6 +337,11 @@ def classify(
         procedure, confidence = None, 0.55 + 0.25 * (1 - top / _NO_PROCEDURE_BELOW)
     else:
         procedure, confidence = ranked[0][0], _confidence(top, second)
+    if procedure and index.duplicates.get(procedure):
+        # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.
+        others = ", ".join(index.duplicates[procedure])
+        evidence.setdefault(procedure, []).append(
+            Evidence("same_procedure", procedure, f"same procedure as {others}", 0, 100.0))
     kinds: list[str] = []
     for view in views:
         after = bool(kinds) and kinds[-1] == APPLICATION

@@ -179,10 +179,14 @@ def read_page(number: int, text: str) -> PageView:
                 break
     view.form_ids = [m.group(1) for k in keys[:8] if (m := _FORM_ID.match(k))]
     if not view.is_slip and (view.addressed or view.request_heading):
-        for key in keys[:40]:
+        for line, key in zip(lines[:40], keys[:40], strict=False):
             asked = _ASKING.search(key)
             if asked and len(view.stated) < 4:
-                view.stated.append(asked.group("what").strip(" .:;,()"))
+                options = ticked(line)
+                if options is None:
+                    view.stated.append(asked.group("what").strip(" .:;,()"))
+                else:
+                    view.stated += [fold_key(option) for option in options]
     return view
 
 
