@@ -247,6 +247,31 @@ def national_catalog(reference: Catalog) -> Catalog | None:
     return report.catalog
 
 
+CALIBRATION_SEEDS = (101, 102)
+
+
+def fit_calibration(catalogs: dict[str, Catalog], reference: Catalog) -> None:
+    """Fit the confidence map on generated dossiers of seeds used nowhere else, and ship it."""
+    from procedures.calibration import IDENTITY, SHIPPED_CALIBRATION, fit
+
+    samples = []
+    for catalog in catalogs.values():
+        for seed in CALIBRATION_SEEDS:
+            for noise in (0.0, 0.04):
+                dossiers, texts = generated(reference, seed, noise)
+                for dossier in dossiers:
+                    result = classify(texts[dossier["path"]], catalog, calibration=IDENTITY)
+                    samples.append((result.confidence, result.procedure is not None,
+                                    result.procedure == dossier["procedure"]))
+    calibration = fit(samples)
+    target = ROOT / "procedures" / "data" / SHIPPED_CALIBRATION
+    header = (f"# Fitted by `python -m bench.classify --fit-calibration` on {len(samples)} generated dossiers\n"
+              f"# (seeds {CALIBRATION_SEEDS}, clean and OCR-noisy, every catalog of the run): raw → calibrated.\n")
+    target.write_text(header + calibration.to_yaml(), encoding="utf-8")
+    print(f"calibration fitted on {len(samples)} dossiers, written to {target.relative_to(ROOT)}:")
+    print(calibration.to_yaml())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
@@ -258,6 +283,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated dossiers (tests use others)")
     parser.add_argument("--no-trained", action="store_true", help="zero-shot runs only")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--fit-calibration", action="store_true",
+                        help="refit procedures/data/calibration.yaml on generated dossiers first")
     args = parser.parse_args()
     manifest = json.loads((args.samples / "manifest.json").read_text(encoding="utf-8"))
     samples = manifest["dossiers"]
@@ -274,6 +301,8 @@ def main() -> None:
     national = national_catalog(reference)
     if national is not None:
         catalogs[f"national {len(national)}"] = national
+    if args.fit_calibration:
+        fit_calibration(catalogs, reference)
     summary = {}
     for catalog_name, catalog in catalogs.items():
         classify(["warm-up"], catalog)  # the catalog's index is built once, not per dossier

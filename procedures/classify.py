@@ -15,12 +15,15 @@ out of catalog: no procedure, sent to review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from procedures.calibration import Calibration, load_calibration
 from procedures.catalog import Catalog
 from procedures.distinguish import distinguish, equally_stated, is_clear, lead
 from procedures.matching import (
@@ -111,10 +114,13 @@ def _strength(similarity: float, floor: float) -> float:
     return max(0.0, min(1.0, (similarity - floor) / (100.0 - floor)))
 
 
+_LONGEST_FIRST = sorted(REQUEST_WORDS, key=len, reverse=True)
+
+
 def _heading_subject(heading: str) -> str:
     """A request heading without its request words: "TỜ KHAI ĐĂNG KÝ KẾT HÔN" → "đăng ký kết hôn"."""
     key = fold_key(heading)
-    for word in sorted(REQUEST_WORDS, key=len, reverse=True):
+    for word in _LONGEST_FIRST:
         if key.startswith(word):
             key = key[len(word):].strip()
             break
@@ -229,7 +235,7 @@ def _confidence(top: float, second: float) -> float:
     return max(0.0, min(0.99, top * min(1.0, 0.35 + 2.5 * lead)))
 
 
-def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> None:
+def _mix_model(totals: dict[str, float], probabilities: dict[str, float], procedures: Container[str]) -> None:
     """Blend the trained model into the catalog scores, as far as the model trusts itself.
 
     The model's scores are taken relative to its favourite (which scores 1) and weighed by that
@@ -237,13 +243,20 @@ def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> Non
     thin and only nudges the ranking; one trained on many examples is sure, and is heard. A model
     alone cannot file an out-of-catalog dossier: its weight stays below the no-procedure floor.
     """
-    known = {pid: p for pid, p in probabilities.items() if pid in totals}
+    known = {pid: p for pid, p in probabilities.items() if pid in procedures}
     best = max(known.values(), default=0.0)
     if best <= 0:
         return
+    for pid in sorted(known, key=lambda pid: -known[pid])[:10]:
+        totals.setdefault(pid, 0.0)
     weight = _MODEL_WEIGHT * best
     for pid in totals:
         totals[pid] = (1 - weight) * totals[pid] + weight * known.get(pid, 0.0) / best
+
+
+@lru_cache(maxsize=1)
+def _shipped_calibration() -> Calibration:
+    return load_calibration()
 
 
 _TIE = 0.12
@@ -273,6 +286,8 @@ def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float]
                                         for w in index.names.get(pid, [])):
                 group.append(pid)
     group = group[:_GROUP]
+    for pid in group:
+        totals.setdefault(pid, 0.0)
     if len(group) < 2:
         return group
     ranked = distinguish(views, read, group, index)
@@ -308,6 +323,7 @@ def _top3(ranked: list[tuple[str, float]], tied: list[str], views: list[PageView
         headings = " ".join(v.request_heading or (v.lines[0] if v.lines else "") for v in views)
         chosen += [pid for pid in index.candidates(headings, limit=6) if pid not in chosen]
         chosen += [pid for pid, _ in ranked if pid not in chosen][: max(0, 3 - len(chosen))]
+        chosen += [pid for pid in islice(index.names, 6) if pid not in chosen]
     return [(pid, scores.get(pid, 0.0)) for pid in chosen[:3]]
 
 
@@ -316,15 +332,22 @@ def classify(
     catalog: Catalog,
     model: TrainedModel | None = None,
     threshold: float = 0.6,
+    calibration: Calibration | None = None,
 ) -> Classification:
-    """File a dossier (its pages' text, in order) under a catalog procedure, or send it to review."""
+    """File a dossier (its pages' text, in order) under a catalog procedure, or send it to review.
+
+    `calibration` maps the raw confidence to a calibrated one; by default the shipped map
+    (`IDENTITY` gives the raw value, which fitting a new map needs).
+    """
     index = _index(catalog)
     views = [read_page(number, text) for number, text in enumerate(pages, start=1)]
     scores, active, form_pages = _score(views, index)
-    totals = {pid: scores.combined(pid, active) for pid in index.names}
+    # Only procedures with some evidence can score; the rest of a large catalog stays at 0.
+    scored = {pid for kind in scores.by_kind.values() for pid in kind}
+    totals = {pid: scores.combined(pid, active) for pid in index.names if pid in scored}
     evidence = dict(scores.evidence)
     if model is not None:
-        _mix_model(totals, model.probabilities(pages))
+        _mix_model(totals, model.probabilities(pages), index.names)
     read = form_pages | {v.number for v in views if v.is_slip or v.request_heading or v.content_line}
     tied = _settle_ties(views, read, totals, index, evidence)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
@@ -337,6 +360,7 @@ def classify(
         procedure, confidence = None, 0.55 + 0.25 * (1 - top / _NO_PROCEDURE_BELOW)
     else:
         procedure, confidence = ranked[0][0], _confidence(top, second)
+    confidence = (calibration or _shipped_calibration()).apply(confidence, procedure is not None)
     if procedure and index.duplicates.get(procedure):
         # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.
         others = ", ".join(index.duplicates[procedure])

@@ -93,7 +93,7 @@ class CatalogIndex:
         # First the names sharing the line's rarer words (cheap), then fuzzy similarity among those:
         # comparing every line with 5,000 long names fuzzily would cost tens of milliseconds.
         shared: Counter[int] = Counter()
-        for word in set(expanded.split()):
+        for word in dict.fromkeys(expanded.split()):
             owners = self.word_positions.get(word, ())
             if 0 < len(owners) <= _COMMON_WORD:
                 for position in owners:
@@ -218,7 +218,8 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
     window_keys = [key for _, _, key in view.windows]
     scores = process.cdist(index.title_keys, window_keys, scorer=fuzz.ratio, score_cutoff=_TITLE_CUTOFF)
     hits: list[TitleHit] = []
-    for row, title in enumerate(index.titles):
+    for row in scores.any(axis=1).nonzero()[0]:
+        title = index.titles[row]
         candidates = scores[row].nonzero()[0]
         for col in sorted(candidates, key=lambda c: -scores[row][c])[:3]:
             window = window_keys[col]
