@@ -60,7 +60,7 @@ class Calibration:
 
     def to_yaml(self) -> str:
         data = {"version": 1, "filed": [list(p) for p in self.filed], "null": [list(p) for p in self.null]}
-        return yaml.safe_dump(data, sort_keys=False)
+        return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
 IDENTITY = Calibration()

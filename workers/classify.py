@@ -40,12 +40,14 @@ def catalog_path(services: Services) -> Path | None:
 def current_catalog(services: Services) -> Catalog:
     """The catalog in force, parsed and indexed once per version of its file, not once per dossier."""
     path = catalog_path(services)
-    return _catalog(path, path.stat().st_mtime_ns if path else 0)
+    settings = services.settings
+    return _catalog(path, path.stat().st_mtime_ns if path else 0, tuple(settings.catalog_levels),
+                    tuple(settings.catalog_fields))
 
 
 @lru_cache(maxsize=4)
-def _catalog(path: Path | None, _version: int) -> Catalog:
-    return load_catalog(path)
+def _catalog(path: Path | None, _version: int, levels: tuple[str, ...], fields: tuple[str, ...]) -> Catalog:
+    return load_catalog(path).scoped(levels, fields)
 
 
 def current_calendar(services: Services) -> WorkCalendar:

@@ -16,7 +16,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from procedures import Catalog, CatalogError, Classification, TrainedModel, classify, import_export, load_catalog
+from procedures import Catalog, CatalogError, Classification, TrainedModel, classify, load_catalog
+from procedures.importer import import_report
 from procedures.text import fold_key
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 from sohoa.settings import Settings, load_settings
@@ -54,22 +55,33 @@ def import_command(
     settings = load_settings()
     catalog = current_catalog(settings)
     try:
-        merged, added, updated = import_export(file, catalog)
+        report = import_report(file, catalog)
     except CatalogError as exc:
         for line, reason in exc.problems:
             err_console.print(f"{file}:{line}: {reason}")
         fail(f"{len(exc.problems)} malformed row(s) in {file}; nothing was imported", "fix the rows and import again")
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text", "export the file as UTF-8 CSV or JSON")
+    merged, added, updated = report.catalog, report.added, report.updated
     target = catalog_file(settings)
     _write_atomically(target, merged.to_yaml())
     summary = {"file": str(file), "catalog": str(target), "added": added, "updated": updated,
-               "unchanged": len(merged) - added - updated, "procedures": len(merged)}
+               "unchanged": len(merged) - added - updated, "procedures": len(merged),
+               "code_conflicts": [{"code": code, "kept": kept, "imported_name": name, "stored_as": stored}
+                                  for code, kept, name, stored in report.conflicts],
+               "duplicates": [{"id": dup, "same_as": owner} for dup, owner in report.duplicates]}
     if json_out:
         print_json(summary)
     else:
         console.print(f"imported {file}: {added} added, {updated} updated, {summary['unchanged']} unchanged; "
                       f"{len(merged)} procedures in {target}")
+        for code, kept, name, stored in report.conflicts:
+            console.print(f"  code {code} names another procedure than entry {kept} ({name[:60]}...): "
+                          f"kept the entry, stored the row as {stored} / mã {code} trùng mã với thủ tục khác")
+        if report.duplicates:
+            console.print(f"  {len(report.duplicates)} entries are the same procedure as another and are "
+                          "classified as one / thủ tục trùng lặp được gộp: "
+                          + ", ".join(f"{dup}={owner}" for dup, owner in report.duplicates[:10]))
 
 
 def list_command(
@@ -140,7 +152,7 @@ def classify_command(
 ) -> None:
     """OCR and classify dossiers by procedure without storing anything (one JSON line per input)."""
     settings = load_settings()
-    catalog = current_catalog(settings)
+    catalog = current_catalog(settings).scoped(settings.catalog_levels, settings.catalog_fields)
     model = TrainedModel.from_bytes(model_file.read_bytes()) if model_file else None
     limit = settings.review_threshold if threshold is None else threshold
     table = Table("path", "procedure", "confidence", "review", "top 3")
