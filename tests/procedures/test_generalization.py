@@ -116,3 +116,25 @@ def test_scope_by_level_and_field(national: Catalog) -> None:
     assert all("xa" in p.level.lower().replace("ã", "a") or not p.level for p in commune)
     civil = national.scoped(levels=["xã"], fields=["hộ tịch"])
     assert "1.001193" in civil and "1.000894" in civil and len(civil) < 200
+
+
+@pytest.mark.slow
+def test_variants_through_real_tesseract(catalog: Catalog) -> None:
+    """A few rendered dossiers printed with PIL and read back by Tesseract, the path scans take."""
+    import pytesseract
+
+    from tests.conftest import render_page
+
+    wanted = {"1.004194": "ticked", "2.000884": "certification", "1.000894": "handwritten"}
+    chosen = []
+    for dossier in render(catalog, seed=21, per_procedure=10):
+        kind = wanted.get(dossier.label or "")
+        if kind and dossier.variant.startswith(kind):
+            chosen.append(dossier)
+            del wanted[dossier.label]
+    assert not wanted
+    for dossier in chosen:
+        texts = [pytesseract.image_to_string(render_page(page.splitlines(), dpi=150), lang="vie")
+                 for page in dossier.pages]
+        result = classify(texts, catalog)
+        assert result.procedure == dossier.label, (dossier.variant, result.to_dict())
