@@ -1,16 +1,20 @@
 """Classifying a dossier by procedure, from the catalog alone or helped by a trained model.
 
-A dossier is filed by its application form, not by any title on any page: supporting papers
-carry headings close to other procedures' titles (a hospital's GIẤY CHỨNG SINH, a land
-certificate, a certified copy). So the evidence is weighed in this order:
-1. a catalog request title (tờ khai, đơn, giấy đề nghị...) on an application page;
+A dossier is filed by what it asks for, not by any title on any page: supporting papers carry
+headings close to other procedures' titles (a hospital's GIẤY CHỨNG SINH, a land certificate, a
+certified copy). So the evidence is weighed in this order:
+1. a catalog request title (tờ khai, đơn, giấy đề nghị...) on an application page, discounted when
+   it is too unspecific to name a procedure by itself (a bare "ĐƠN ĐỀ NGHỊ", "Đơn khiếu nại");
 2. failing that, a catalog form title that is an attestation (chứng thực ...), which is the
    "form" of the certification procedures but also appears on certified copies in other dossiers;
-3. the receipt slip's "Nội dung yêu cầu giải quyết" and the form's "Nội dung đề nghị" lines, which
-   name the procedure (and tell apart procedures sharing one form, such as the CT01 trio);
+3. what the dossier states it asks for: the receipt slip's request line, the form's "Nội dung đề
+   nghị" (ticked options only), a letter's "V/v ..." or "đề nghị được ...";
 4. form identifiers, and papers the catalog says such a dossier holds, as weak evidence.
-A dossier with an application form that matches no catalog title, or with no evidence at all, is
-out of catalog: no procedure, sent to review.
+Procedures left tied (a shared form such as CT01) or near-namesakes of the leader are then
+settled by `procedures.distinguish`, or left tied for a reviewer. Entries the catalog marks
+`same_as` another count as that one. The raw confidence (score and lead) is mapped through the
+shipped calibration. A dossier that matches nothing is out of catalog: no procedure, sent to
+review, with the three procedures its headings most resemble as alternatives.
 """
 
 from __future__ import annotations
@@ -259,6 +263,16 @@ def _shipped_calibration() -> Calibration:
     return load_calibration()
 
 
+_GENERIC_ONLY = 0.4
+
+
+def _only_generic(evidence: list[Evidence]) -> bool:
+    """Whether a procedure's only evidence is form titles too unspecific to name it."""
+    titles = [e for e in evidence if e.kind in ("form_title", "attestation")]
+    return bool(titles) and len(titles) == len(evidence) and all(
+        _specificity(fold_key(e.text)) < 1.0 for e in titles)
+
+
 _TIE = 0.12
 _NAMESAKE = 88.0
 _GROUP = 12
@@ -360,6 +374,10 @@ def classify(
         procedure, confidence = None, 0.55 + 0.25 * (1 - top / _NO_PROCEDURE_BELOW)
     else:
         procedure, confidence = ranked[0][0], _confidence(top, second)
+        if _only_generic(evidence.get(procedure, [])):
+            # A title that fits many procedures ("Đơn khiếu nại"), with nothing else naming this
+            # one, is as likely a procedure outside the catalog: a reviewer decides.
+            confidence *= _GENERIC_ONLY
     confidence = (calibration or _shipped_calibration()).apply(confidence, procedure is not None)
     if procedure and index.duplicates.get(procedure):
         # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.

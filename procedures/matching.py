@@ -80,8 +80,6 @@ class CatalogIndex:
     abbreviations: dict[str, str] = field(default_factory=dict)
     word_positions: dict[str, list[int]] = field(default_factory=dict)
     title_keys: list[str] = field(default_factory=list)
-    title_users: dict[str, int] = field(default_factory=dict)
-    formless: set[str] = field(default_factory=set)
 
     def candidates(self, line: str, limit: int = _CANDIDATES) -> list[str]:
         """The procedures whose names a request line most resembles: the few worth a full comparison."""
@@ -161,7 +159,6 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     names: dict[str, list[list[str]]] = {}
     duplicates: dict[str, list[str]] = {}
     form_users: Counter[str] = Counter()
-    request_owners: set[str] = set()
     for procedure in catalog:
         owner = canonical[procedure.id]
         if owner != procedure.id:
@@ -173,13 +170,10 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
             if key not in seen:
                 titles.append(Title(owner, key, shown, tier))
                 seen.add(key)
-            if tier == REQUEST:
-                request_owners.add(owner)
         for key in _component_titles(procedure.components):
             if key not in seen:
                 titles.append(Title(owner, key, key, REQUEST))
                 seen.add(key)
-                request_owners.add(owner)
         for name in (procedure.name, *procedure.aliases):
             folded = fold_key(name)
             for variant in (folded, _PARENTHESES.sub("", folded).strip()):
@@ -191,7 +185,6 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     for p in catalog:
         keys = [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
         forms.setdefault(canonical[p.id], []).extend(keys)
-    title_users = Counter(title.key for title in titles)
     name_keys = [" ".join(words) for owner in names for words in names[owner]]
     name_owners = [owner for owner in names for _ in names[owner]]
     word_positions: dict[str, list[int]] = {}
@@ -202,8 +195,7 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
         titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
         name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
         abbreviations=_abbreviations(names),
-        title_keys=[title.key for title in titles], title_users=dict(title_users),
-        formless=set(names) - request_owners)
+        title_keys=[title.key for title in titles])
 
 
 def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
