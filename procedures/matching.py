@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from procedures.catalog import Catalog
@@ -143,13 +144,13 @@ def _abbreviations(names: dict[str, list[list[str]]]) -> dict[str, str]:
         for words in variants:
             for size in (2, 3, 4):
                 for start in range(len(words) - size + 1):
-                    run = words[start : start + size]
-                    runs[(initials(run), " ".join(run))] += 1
+                    chunk = words[start : start + size]
+                    runs[(initials(chunk), " ".join(chunk))] += 1
     best: dict[str, tuple[int, str]] = {}
-    for (abbreviation, run), count in runs.items():
+    for (abbreviation, phrase), count in runs.items():
         if count > best.get(abbreviation, (0, ""))[0]:
-            best[abbreviation] = (count, run)
-    return {abbreviation: run for abbreviation, (_, run) in best.items()}
+            best[abbreviation] = (count, phrase)
+    return {abbreviation: phrase for abbreviation, (_, phrase) in best.items()}
 
 
 def index_catalog(catalog: Catalog) -> CatalogIndex:
@@ -210,7 +211,8 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
     window_keys = [key for _, _, key in view.windows]
     scores = process.cdist(index.title_keys, window_keys, scorer=fuzz.ratio, score_cutoff=_TITLE_CUTOFF)
     hits: list[TitleHit] = []
-    for row in scores.any(axis=1).nonzero()[0]:
+    matched = np.flatnonzero(np.asarray(scores).any(axis=1))
+    for row in matched:
         title = index.titles[row]
         candidates = scores[row].nonzero()[0]
         for col in sorted(candidates, key=lambda c: -scores[row][c])[:3]:
