@@ -204,7 +204,9 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
 
     A window must also start like the title (first characters alike): a land certificate's
     heading "GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." is most of the first-registration form's title
-    "ĐƠN ĐĂNG KÝ, CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." but is not that form.
+    "ĐƠN ĐĂNG KÝ, CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." but is not that form. And end roughly
+    like it: "... KINH DOANH DỊCH VỤ KARAOKE" is not "... kinh doanh cảng hàng không", though
+    most of the words are the same.
     """
     if not view.windows or not index.titles:
         return []
@@ -218,7 +220,7 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
         for col in sorted(candidates, key=lambda c: -scores[row][c])[:3]:
             window = window_keys[col]
             n = min(_PREFIX_CHARS, len(title.key))
-            if fuzz.ratio(window[:n], title.key[:n]) < 75:
+            if fuzz.ratio(window[:n], title.key[:n]) < 75 or fuzz.ratio(window[-n:], title.key[-n:]) < 60:
                 continue
             start, size, _ = view.windows[col]
             shown = " ".join(view.lines[start : start + size])
