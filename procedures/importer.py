@@ -181,7 +181,8 @@ def _entry(row: Mapping[str, Any], catalog: Catalog, known_codes: Mapping[str, s
     if code and "national_code" not in fields and re.fullmatch(r"\d\.\d{6}(\.\d+)?", code):
         fields["national_code"] = code
     if fields.get("name"):
-        fields["name"] = _NAME_PREFIX.sub("", nfc(str(fields["name"]))).strip()
+        name = _NAME_PREFIX.sub("", nfc(str(fields["name"]))).strip()
+        fields["name"] = name[:1].upper() + name[1:]
     fields["days"] = parse_days(fields.get("days"))
     for name in _LIST_FIELDS:
         fields[name] = _split_list(fields.get(name))
@@ -191,8 +192,8 @@ def _entry(row: Mapping[str, Any], catalog: Catalog, known_codes: Mapping[str, s
     # form titles are read out of the forms and components.
     if not explicit_titles or any(len(t.split()) > _MAX_TITLE_WORDS for t in explicit_titles):
         fields["titles"] = _clean_titles([*explicit_titles, *sentences])
-    if any(len(f.split()) > 6 for f in fields["forms"]):
-        fields["forms"] = _form_ids(fields["forms"])
+    if not fields["forms"] or any(len(f.split()) > 6 for f in fields["forms"]):
+        fields["forms"] = _form_ids(sentences)
     return procedure_from_mapping(fields)
 
 
