@@ -8,7 +8,7 @@ from procedures.calendar import VIETNAM, WorkCalendar, due_at, is_late, load_cal
 from procedures.catalog import Catalog, CatalogError, Procedure, load_catalog
 from procedures.classify import Classification, Evidence, classify
 from procedures.fields import Fields, extract_fields, mask
-from procedures.importer import import_export, parse_export
+from procedures.importer import ImportReport, import_export, import_report, parse_export
 from procedures.text import fold_key
 from procedures.training import TrainedModel, train
 
@@ -19,6 +19,7 @@ __all__ = [
     "Classification",
     "Evidence",
     "Fields",
+    "ImportReport",
     "Procedure",
     "TrainedModel",
     "WorkCalendar",
@@ -27,6 +28,7 @@ __all__ = [
     "extract_fields",
     "fold_key",
     "import_export",
+    "import_report",
     "is_late",
     "load_calendar",
     "load_catalog",

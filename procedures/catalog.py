@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from procedures.text import fold_key
 from vntext import nfc
 
 SHIPPED_CATALOG = "catalog.yaml"
@@ -44,7 +45,11 @@ class Procedure:
     `titles` are headings printed on its application form or key papers, the form's own title
     first; `forms` are form identifiers ("Mẫu CT01", "Mẫu số 04/ĐK"); `components` the dossier
     components (thành phần hồ sơ) a province export lists. `days` is the statutory processing
-    time in working days, 0 meaning the same day.
+    time in working days, 0 meaning the same day. `aliases` are other names the procedure is
+    published under (the portal's wording of a curated entry); `same_as` names the entry this one
+    duplicates (a national catalog lists some procedures twice, under a ministry's and a province's
+    code, and a curated entry may carry an unverified code): the classifier treats the two as one
+    and files under the entry named.
     """
 
     id: str
@@ -59,6 +64,8 @@ class Procedure:
     result: str = ""
     signers: tuple[str, ...] = ()
     note: str = ""
+    aliases: tuple[str, ...] = ()
+    same_as: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for YAML and JSON output (tuples become lists)."""
@@ -100,6 +107,24 @@ class Catalog:
                 updated += 1
             merged[procedure.id] = procedure
         return Catalog(merged), added, updated
+
+    def scoped(self, levels: Iterable[str] = (), fields: Iterable[str] = ()) -> Catalog:
+        """The procedures an agency handles: at one of `levels` and in one of `fields` (folded substrings).
+
+        An empty filter keeps everything. Matching is by folded substring, so "xã" keeps "Cấp xã"
+        and "Cấp tỉnh, Cấp xã", and "ho tich" keeps "Hộ tịch". An entry with no level or field
+        recorded is kept: the filter only drops what it knows to be elsewhere. A commune never
+        receives a ministry's customs procedure, and a smaller catalog has fewer near-namesakes.
+        """
+        wanted_levels = [fold_key(level) for level in levels if level.strip()]
+        wanted_fields = [fold_key(name) for name in fields if name.strip()]
+
+        def keep(procedure: Procedure) -> bool:
+            level, area = fold_key(procedure.level), fold_key(procedure.field)
+            return (not wanted_levels or not level or any(w in level for w in wanted_levels)) and (
+                not wanted_fields or not area or any(w in area for w in wanted_fields))
+
+        return Catalog({pid: p for pid, p in self.procedures.items() if keep(p)})
 
     def to_yaml(self) -> str:
         """The catalog in the same YAML layout `load_catalog` reads."""
@@ -147,6 +172,8 @@ def procedure_from_mapping(entry: Mapping[str, Any]) -> Procedure:
         result=_text(entry.get("result")),
         signers=_texts(entry.get("signers")),
         note=_text(entry.get("note")),
+        aliases=_texts(entry.get("aliases")),
+        same_as=_texts(entry.get("same_as")),
     )
 
 

@@ -1,25 +1,35 @@
 """Classifying a dossier by procedure, from the catalog alone or helped by a trained model.
 
-A dossier is filed by its application form, not by any title on any page: supporting papers
-carry headings close to other procedures' titles (a hospital's GIẤY CHỨNG SINH, a land
-certificate, a certified copy). So the evidence is weighed in this order:
-1. a catalog request title (tờ khai, đơn, giấy đề nghị...) on an application page;
+A dossier is filed by what it asks for, not by any title on any page: supporting papers carry
+headings close to other procedures' titles (a hospital's GIẤY CHỨNG SINH, a land certificate, a
+certified copy). So the evidence is weighed in this order:
+1. a catalog request title (tờ khai, đơn, giấy đề nghị...) on an application page, discounted when
+   it is too unspecific to name a procedure by itself (a bare "ĐƠN ĐỀ NGHỊ", "Đơn khiếu nại");
 2. failing that, a catalog form title that is an attestation (chứng thực ...), which is the
    "form" of the certification procedures but also appears on certified copies in other dossiers;
-3. the receipt slip's "Nội dung yêu cầu giải quyết" and the form's "Nội dung đề nghị" lines, which
-   name the procedure (and tell apart procedures sharing one form, such as the CT01 trio);
+3. what the dossier states it asks for: the receipt slip's request line, the form's "Nội dung đề
+   nghị" (ticked options only), a letter's "V/v ..." or "đề nghị được ...";
 4. form identifiers, and papers the catalog says such a dossier holds, as weak evidence.
-A dossier with an application form that matches no catalog title, or with no evidence at all, is
-out of catalog: no procedure, sent to review.
+Procedures left tied (a shared form such as CT01) or near-namesakes of the leader are then
+settled by `procedures.distinguish`, or left tied for a reviewer. Entries the catalog marks
+`same_as` another count as that one. The raw confidence (score and lead) is mapped through the
+shipped calibration. A dossier that matches nothing is out of catalog: no procedure, sent to
+review, with the three procedures its headings most resemble as alternatives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz
+
+from procedures.calibration import Calibration, load_calibration
 from procedures.catalog import Catalog
+from procedures.distinguish import distinguish, equally_stated, is_clear, lead
 from procedures.matching import (
     FORM,
     PAPER,
@@ -85,17 +95,21 @@ class Classification:
         }
 
 
-_INDEXES: dict[int, tuple[Catalog, CatalogIndex]] = {}
+_INDEXES: dict[int, tuple[Catalog, int, CatalogIndex]] = {}
 
 
 def _index(catalog: Catalog) -> CatalogIndex:
-    """The catalog's index, reused while the same catalog object (unchanged in size) is passed."""
+    """The catalog's index, reused while the same catalog object (unchanged in size) is passed.
+
+    Two catalogs are kept, so a benchmark or a scoped and a full catalog can alternate.
+    """
     cached = _INDEXES.get(id(catalog))
-    if cached and cached[0] is catalog and len(cached[1].names) == len(catalog):
-        return cached[1]
+    if cached and cached[0] is catalog and cached[1] == len(catalog):
+        return cached[2]
     index = index_catalog(catalog)
-    _INDEXES.clear()
-    _INDEXES[id(catalog)] = (catalog, index)
+    if len(_INDEXES) >= 2:
+        _INDEXES.clear()
+    _INDEXES[id(catalog)] = (catalog, len(catalog), index)
     return index
 
 
@@ -104,14 +118,18 @@ def _strength(similarity: float, floor: float) -> float:
     return max(0.0, min(1.0, (similarity - floor) / (100.0 - floor)))
 
 
+_LONGEST_FIRST = sorted(REQUEST_WORDS, key=len, reverse=True)
+
+
 def _heading_subject(heading: str) -> str:
     """A request heading without its request words: "TỜ KHAI ĐĂNG KÝ KẾT HÔN" → "đăng ký kết hôn"."""
     key = fold_key(heading)
-    for word in sorted(REQUEST_WORDS, key=len, reverse=True):
+    for word in _LONGEST_FIRST:
         if key.startswith(word):
             key = key[len(word):].strip()
             break
-    return key.removeprefix("de nghi ").strip()
+    key = key.removeprefix("de nghi ").strip()
+    return "" if key == "de nghi" else key
 
 
 @dataclass
@@ -134,21 +152,37 @@ class _Scores:
         return sum(_WEIGHTS[k] * self.by_kind.get(k, {}).get(procedure, 0.0) for k in active) / total
 
 
+def _specificity(title_key: str) -> float:
+    """How much a title alone says: "đơn khiếu nại" (one subject word pair) is any complaint.
+
+    Counted in the words the title has beyond its request words, so it holds for any catalog.
+    """
+    words = len(_heading_subject(title_key).split())
+    return 1.0 if words >= 3 else 0.5 if words == 2 else 0.3 if words == 1 else 0.15
+
+
 def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Scores) -> set[int]:
     """Score form titles; returns the numbers of the pages the dossier is classified by."""
     request = [h for page in hits for h in page if h.title.tier == REQUEST and h.similarity >= TITLE_MATCH]
     attest = [h for page in hits for h in page if h.title.tier == FORM and h.similarity >= TITLE_MATCH]
+    # A private paper bearing a signature attestation is what is certified, not an application:
+    # a request-like heading on an unaddressed page that carries an attestation does not count.
+    attested = {h.page for h in attest}
+    request = [h for h in request if h.page not in attested or views[h.page - 1].addressed]
     primary, kind = (request, "form_title") if request else (attest, "attestation")
     for hit in primary:
         pid = hit.title.procedure_id
-        scores.add("form", pid, _strength(hit.similarity, 70), Evidence(kind, pid, hit.line, hit.page, hit.similarity))
+        strength = _strength(hit.similarity, 70) * _specificity(hit.title.key)
+        scores.add("form", pid, strength, Evidence(kind, pid, hit.line, hit.page, hit.similarity))
     for page in hits:
         for hit in page:
             if hit.title.tier == PAPER or (request and hit.title.tier == FORM):
                 pid = hit.title.procedure_id
                 scores.add("paper", pid, _strength(hit.similarity, 80),
                            Evidence("paper_title", pid, hit.line, hit.page, hit.similarity))
-    return {hit.page for hit in primary}
+    # Pages are classified by their title only when it is specific: under a bare "ĐƠN ĐỀ NGHỊ" the
+    # letter's own statement of what it asks is the form's evidence.
+    return {hit.page for hit in primary if _specificity(hit.title.key) >= 1.0}
 
 
 def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[str], set[int]]:
@@ -158,19 +192,21 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
     active = ["form"]
     if scores.by_kind.get("paper"):
         active.append("paper")
-    procedure_ids = list(index.names)
     for view in views:
         request_lines = [("slip", "receipt_slip", view.slip_line)]
         if not view.is_slip:
             request_lines.append(("content", "request_line", view.content_line))
             if view.request_heading and view.number not in form_pages:
                 request_lines.append(("form", "form_heading", _heading_subject(view.request_heading)))
+            # A letter that states what it asks ("V/v: đăng ký kết hôn") names its procedure.
+            stated_kind = "content" if view.number in form_pages else "form"
+            request_lines += [(stated_kind, "stated_request", line) for line in view.stated]
         for kind, label, line in request_lines:
             if not line:
                 continue
             strengths = {}
-            for pid in procedure_ids:
-                similarity = name_similarity(line, pid, index, complete=kind == "form")
+            for pid in index.candidates(line):
+                similarity = name_similarity(line, pid, index, complete=label == "form_heading")
                 floor = 70 if kind == "form" else 60
                 strength = _strength(similarity, floor) * (0.8 if kind == "form" else 1.0)
                 if strength > 0:
@@ -182,7 +218,7 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
             if kind not in active and (kind == "slip" or max(strengths.values(), default=0) >= 0.5):
                 active.append(kind)
         if view.form_ids:
-            for pid in procedure_ids:
+            for pid in index.names:
                 strength = form_id_score(view, pid, index)
                 if strength > 0:
                     scores.add("form_id", pid, strength, Evidence("form_id", pid, ", ".join(view.form_ids),
@@ -203,7 +239,7 @@ def _confidence(top: float, second: float) -> float:
     return max(0.0, min(0.99, top * min(1.0, 0.35 + 2.5 * lead)))
 
 
-def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> None:
+def _mix_model(totals: dict[str, float], probabilities: dict[str, float], procedures: Container[str]) -> None:
     """Blend the trained model into the catalog scores, as far as the model trusts itself.
 
     The model's scores are taken relative to its favourite (which scores 1) and weighed by that
@@ -211,13 +247,98 @@ def _mix_model(totals: dict[str, float], probabilities: dict[str, float]) -> Non
     thin and only nudges the ranking; one trained on many examples is sure, and is heard. A model
     alone cannot file an out-of-catalog dossier: its weight stays below the no-procedure floor.
     """
-    known = {pid: p for pid, p in probabilities.items() if pid in totals}
+    known = {pid: p for pid, p in probabilities.items() if pid in procedures}
     best = max(known.values(), default=0.0)
     if best <= 0:
         return
+    for pid in sorted(known, key=lambda pid: -known[pid])[:10]:
+        totals.setdefault(pid, 0.0)
     weight = _MODEL_WEIGHT * best
     for pid in totals:
         totals[pid] = (1 - weight) * totals[pid] + weight * known.get(pid, 0.0) / best
+
+
+@lru_cache(maxsize=1)
+def _shipped_calibration() -> Calibration:
+    return load_calibration()
+
+
+_GENERIC_ONLY = 0.4
+
+
+def _only_generic(evidence: list[Evidence]) -> bool:
+    """Whether a procedure's only evidence is form titles too unspecific to name it."""
+    titles = [e for e in evidence if e.kind in ("form_title", "attestation")]
+    return bool(titles) and len(titles) == len(evidence) and all(
+        _specificity(fold_key(e.text)) < 1.0 for e in titles)
+
+
+_TIE = 0.12
+_NAMESAKE = 88.0
+_GROUP = 12
+
+
+def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float], index: CatalogIndex,
+                 evidence: dict[str, list[Evidence]]) -> list[str]:
+    """Break a tie between the leaders (a shared form, near-namesakes) by the name the dossier states.
+
+    The group is the procedures scoring close to the leader, and the leader's near-namesakes
+    among the catalog names. When one of them is stated clearly better, it takes the group's best
+    score plus a share of its lead; otherwise the scores stay tied and the group is returned, to
+    be the top-3 a reviewer chooses from.
+    """
+    if not totals:
+        return []
+    leader, top = max(totals.items(), key=lambda item: item[1])
+    if top < _NO_PROCEDURE_BELOW:
+        return []
+    group = sorted((pid for pid, score in totals.items() if score >= top - _TIE), key=lambda p: -totals[p])
+    names = [" ".join(words) for words in index.names.get(leader, [])[:1]]
+    if names:
+        for pid in index.candidates(names[0], limit=_GROUP):
+            if pid not in group and any(fuzz.token_set_ratio(names[0], " ".join(w)) >= _NAMESAKE
+                                        for w in index.names.get(pid, [])):
+                group.append(pid)
+    group = group[:_GROUP]
+    for pid in group:
+        totals.setdefault(pid, 0.0)
+    if len(group) < 2:
+        return group
+    ranked = distinguish(views, read, group, index)
+    points = lead(ranked)
+    best = max(totals[pid] for pid in group)
+    if not ranked or not is_clear(points):
+        # Several named alike (the boxes of a CT01 lost in OCR): none of them may lead.
+        for pid in equally_stated(ranked):
+            totals[pid] = best
+        return [pid for pid in group if totals[pid] >= top - _TIE]
+    stated = ranked[0]
+    share = min(1.0, points / 30)
+    for pid in group:
+        totals[pid] *= 1 - 0.5 * share
+    totals[stated.procedure] = min(1.0, best + 0.3 * share)
+    evidence.setdefault(stated.procedure, []).append(
+        Evidence("stated_name", stated.procedure, stated.text, stated.page, stated.similarity))
+    return [stated.procedure]
+
+
+def _top3(ranked: list[tuple[str, float]], tied: list[str], views: list[PageView],
+          index: CatalogIndex) -> list[tuple[str, float]]:
+    """Three alternatives for a reviewer (fewer only when the catalog has fewer procedures).
+
+    The tied group first when there is one, then the ranking; a dossier that matched nothing still
+    gets the procedures whose names its headings resemble most, scored 0.
+    """
+    scores = dict(ranked)
+    chosen = [pid for pid, _ in ranked[:3] if scores[pid] > 0]
+    if len(tied) > 1:
+        chosen = [*tied[:3], *(pid for pid in chosen if pid not in tied)]
+    if len(chosen) < 3:
+        headings = " ".join(v.request_heading or (v.lines[0] if v.lines else "") for v in views)
+        chosen += [pid for pid in index.candidates(headings, limit=6) if pid not in chosen]
+        chosen += [pid for pid, _ in ranked if pid not in chosen][: max(0, 3 - len(chosen))]
+        chosen += [pid for pid in islice(index.names, 6) if pid not in chosen]
+    return [(pid, scores.get(pid, 0.0)) for pid in chosen[:3]]
 
 
 def classify(
@@ -225,17 +346,26 @@ def classify(
     catalog: Catalog,
     model: TrainedModel | None = None,
     threshold: float = 0.6,
+    calibration: Calibration | None = None,
 ) -> Classification:
-    """File a dossier (its pages' text, in order) under a catalog procedure, or send it to review."""
+    """File a dossier (its pages' text, in order) under a catalog procedure, or send it to review.
+
+    `calibration` maps the raw confidence to a calibrated one; by default the shipped map
+    (`IDENTITY` gives the raw value, which fitting a new map needs).
+    """
     index = _index(catalog)
     views = [read_page(number, text) for number, text in enumerate(pages, start=1)]
     scores, active, form_pages = _score(views, index)
-    totals = {pid: scores.combined(pid, active) for pid in index.names}
+    # Only procedures with some evidence can score; the rest of a large catalog stays at 0.
+    scored = {pid for kind in scores.by_kind.values() for pid in kind}
+    totals = {pid: scores.combined(pid, active) for pid in index.names if pid in scored}
     evidence = dict(scores.evidence)
     if model is not None:
-        _mix_model(totals, model.probabilities(pages))
+        _mix_model(totals, model.probabilities(pages), index.names)
+    read = form_pages | {v.number for v in views if v.is_slip or v.request_heading or v.content_line}
+    tied = _settle_ties(views, read, totals, index, evidence)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
-    top3 = [(pid, score) for pid, score in ranked[:3] if score > 0]
+    top3 = _top3(ranked, tied, views, index)
     top = ranked[0][1] if ranked else 0.0
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if top < _NO_PROCEDURE_BELOW:
@@ -244,6 +374,16 @@ def classify(
         procedure, confidence = None, 0.55 + 0.25 * (1 - top / _NO_PROCEDURE_BELOW)
     else:
         procedure, confidence = ranked[0][0], _confidence(top, second)
+        if _only_generic(evidence.get(procedure, [])):
+            # A title that fits many procedures ("Đơn khiếu nại"), with nothing else naming this
+            # one, is as likely a procedure outside the catalog: a reviewer decides.
+            confidence *= _GENERIC_ONLY
+    confidence = (calibration or _shipped_calibration()).apply(confidence, procedure is not None)
+    if procedure and index.duplicates.get(procedure):
+        # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.
+        others = ", ".join(index.duplicates[procedure])
+        evidence.setdefault(procedure, []).append(
+            Evidence("same_procedure", procedure, f"same procedure as {others}", 0, 100.0))
     kinds: list[str] = []
     for view in views:
         after = bool(kinds) and kinds[-1] == APPLICATION

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from procedures.catalog import Catalog
@@ -30,6 +31,9 @@ FORM = "form"
 PAPER = "paper"
 
 _TITLE_CUTOFF = 70.0
+_CANDIDATES = 25
+_POOL = 150
+_COMMON_WORD = 800
 _PREFIX_CHARS = 10
 _COMPONENT_CUT = re.compile(r"\s*(?:\(|;|:| theo mau| theo quy dinh| ban chinh| ban sao| do .* cap).*$")
 _FORM_PREFIX = re.compile(r"^(?:mau(?: so)?|phu luc [ivx\d.-]+ )\s*[:.]?\s*")
@@ -58,15 +62,54 @@ class TitleHit:
 
 @dataclass
 class CatalogIndex:
-    """Folded catalog fields, computed once per catalog and reused for every dossier."""
+    """Folded catalog fields, computed once per catalog and reused for every dossier.
+
+    Entries marked `same_as` another are folded into it: their titles and names count for the
+    entry they duplicate (`canonical`), which alone is ranked, and `duplicates` says which.
+    `name_keys`/`name_owners` list every name variant for a fast first pass over a large catalog;
+    `abbreviations` maps initials to the run of words they most often abbreviate in the catalog's
+    names ("dk" → "dang ky"), to expand a line once before that first pass.
+    """
 
     titles: list[Title]
     names: dict[str, list[list[str]]]
     forms: dict[str, list[tuple[str, float]]]
+    canonical: dict[str, str] = field(default_factory=dict)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+    name_keys: list[str] = field(default_factory=list)
+    name_owners: list[str] = field(default_factory=list)
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    word_positions: dict[str, list[int]] = field(default_factory=dict)
+    title_keys: list[str] = field(default_factory=list)
 
-    @property
-    def title_keys(self) -> list[str]:
-        return [title.key for title in self.titles]
+    def candidates(self, line: str, limit: int = _CANDIDATES) -> list[str]:
+        """The procedures whose names a request line most resembles: the few worth a full comparison."""
+        expanded = " ".join(self.abbreviations.get(re.sub(r"[^a-z]", "", fold_key(t)), fold_key(t))
+                            if t.strip(".:;,").isupper() and len(t) >= 2 else fold_key(t)
+                            for t in line.replace(",", " ").split())
+        if not expanded or not self.name_keys:
+            return []
+        # First the names sharing the line's rarer words (cheap), then fuzzy similarity among those:
+        # comparing every line with 5,000 long names fuzzily would cost tens of milliseconds.
+        shared: Counter[int] = Counter()
+        for word in dict.fromkeys(expanded.split()):
+            owners = self.word_positions.get(word, ())
+            if 0 < len(owners) <= _COMMON_WORD:
+                for position in owners:
+                    shared[position] += 1.0 / len(owners) ** 0.5
+        everything = range(len(self.name_keys))
+        pool = [position for position, _ in shared.most_common(_POOL)] if shared else list(everything)
+        keys = [self.name_keys[position] for position in pool]
+        found = process.extract(expanded, keys, scorer=fuzz.partial_ratio, limit=limit * 3, score_cutoff=50)
+        chosen: list[str] = []
+        for _, _, place in found:
+            position = pool[place]
+            owner = self.name_owners[position]
+            if owner not in chosen:
+                chosen.append(owner)
+            if len(chosen) >= limit:
+                break
+        return chosen
 
 
 def _component_titles(components: tuple[str, ...]) -> list[str]:
@@ -78,31 +121,82 @@ def _form_key(form: str) -> str:
     return _FORM_PREFIX.sub("", fold_key(form)).strip()
 
 
+def _canonical(catalog: Catalog) -> dict[str, str]:
+    """Each id → the id it is filed under: itself, or the entry it is `same_as` (followed to the end)."""
+    canonical: dict[str, str] = {}
+    for procedure in catalog:
+        target, seen = procedure.id, {procedure.id}
+        while True:
+            entry = catalog.get(target)
+            following = next((s for s in entry.same_as if s in catalog), None) if entry else None
+            if following is None or following in seen:
+                break
+            seen.add(following)
+            target = following
+        canonical[procedure.id] = target
+    return canonical
+
+
+def _abbreviations(names: dict[str, list[list[str]]]) -> dict[str, str]:
+    """Initials → the run of 2-4 name words they most often stand for across the catalog."""
+    runs: Counter[tuple[str, str]] = Counter()
+    for variants in names.values():
+        for words in variants:
+            for size in (2, 3, 4):
+                for start in range(len(words) - size + 1):
+                    chunk = words[start : start + size]
+                    runs[(initials(chunk), " ".join(chunk))] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for (abbreviation, phrase), count in runs.items():
+        if count > best.get(abbreviation, (0, ""))[0]:
+            best[abbreviation] = (count, phrase)
+    return {abbreviation: phrase for abbreviation, (_, phrase) in best.items()}
+
+
 def index_catalog(catalog: Catalog) -> CatalogIndex:
     """Fold every catalog field the matcher uses."""
+    canonical = _canonical(catalog)
     titles: list[Title] = []
     names: dict[str, list[list[str]]] = {}
+    duplicates: dict[str, list[str]] = {}
     form_users: Counter[str] = Counter()
     for procedure in catalog:
-        seen: set[str] = set()
+        owner = canonical[procedure.id]
+        if owner != procedure.id:
+            duplicates.setdefault(owner, []).append(procedure.id)
+        seen = {t.key for t in titles if t.procedure_id == owner}
         for position, shown in enumerate(procedure.titles):
             key = fold_key(shown)
             tier = REQUEST if is_request_title(key) else FORM if position == 0 else PAPER
-            titles.append(Title(procedure.id, key, shown, tier))
-            seen.add(key)
+            if key not in seen:
+                titles.append(Title(owner, key, shown, tier))
+                seen.add(key)
         for key in _component_titles(procedure.components):
             if key not in seen:
-                titles.append(Title(procedure.id, key, key, REQUEST))
+                titles.append(Title(owner, key, key, REQUEST))
                 seen.add(key)
-        name = fold_key(procedure.name)
-        variants = {name, _PARENTHESES.sub("", name).strip()}
-        names[procedure.id] = [v.replace(",", " ").split() for v in variants if v]
+        for name in (procedure.name, *procedure.aliases):
+            folded = fold_key(name)
+            for variant in (folded, _PARENTHESES.sub("", folded).strip()):
+                words = variant.replace(",", " ").replace(";", " ").split()
+                if words and words not in names.setdefault(owner, []):
+                    names[owner].append(words)
         form_users.update({_form_key(f) for f in procedure.forms})
-    forms = {
-        p.id: [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
-        for p in catalog
-    }
-    return CatalogIndex(titles=titles, names=names, forms=forms)
+    forms: dict[str, list[tuple[str, float]]] = {}
+    for p in catalog:
+        keys = [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
+        forms.setdefault(canonical[p.id], []).extend(keys)
+    name_keys = [" ".join(words) for owner in names for words in names[owner]]
+    name_owners = [owner for owner in names for _ in names[owner]]
+    word_positions: dict[str, list[int]] = {}
+    for position, key in enumerate(name_keys):
+        for word in set(key.split()):
+            word_positions.setdefault(word, []).append(position)
+    return CatalogIndex(
+        titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
+        name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
+        abbreviations=_abbreviations(names),
+        title_keys=[title.key for title in titles])
 
 
 def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
@@ -110,19 +204,23 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
 
     A window must also start like the title (first characters alike): a land certificate's
     heading "GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." is most of the first-registration form's title
-    "ĐƠN ĐĂNG KÝ, CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." but is not that form.
+    "ĐƠN ĐĂNG KÝ, CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT..." but is not that form. And end roughly
+    like it: "... KINH DOANH DỊCH VỤ KARAOKE" is not "... kinh doanh cảng hàng không", though
+    most of the words are the same.
     """
     if not view.windows or not index.titles:
         return []
     window_keys = [key for _, _, key in view.windows]
     scores = process.cdist(index.title_keys, window_keys, scorer=fuzz.ratio, score_cutoff=_TITLE_CUTOFF)
     hits: list[TitleHit] = []
-    for row, title in enumerate(index.titles):
+    matched = np.flatnonzero(np.asarray(scores).any(axis=1))
+    for row in matched:
+        title = index.titles[row]
         candidates = scores[row].nonzero()[0]
         for col in sorted(candidates, key=lambda c: -scores[row][c])[:3]:
             window = window_keys[col]
             n = min(_PREFIX_CHARS, len(title.key))
-            if fuzz.ratio(window[:n], title.key[:n]) < 75:
+            if fuzz.ratio(window[:n], title.key[:n]) < 75 or fuzz.ratio(window[-n:], title.key[-n:]) < 60:
                 continue
             start, size, _ = view.windows[col]
             shown = " ".join(view.lines[start : start + size])
@@ -131,7 +229,7 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
     return hits
 
 
-def _expand(line: str, words: list[str]) -> str:
+def expand_abbreviations(line: str, words: list[str]) -> str:
     """Folded `line` with upper-case abbreviations replaced by the runs of `words` they abbreviate."""
     out: list[str] = []
     for token in line.replace(",", " ").split():
@@ -169,7 +267,7 @@ def name_similarity(line: str, procedure_id: str, index: CatalogIndex, complete:
     best = 0.0
     for words in index.names.get(procedure_id, []):
         name = " ".join(words)
-        expanded = _expand(line, words)
+        expanded = expand_abbreviations(line, words)
         best = max(best, fuzz.ratio(name, expanded))
         if complete:
             continue

@@ -27,6 +27,8 @@ from procedures.catalog import Catalog
 from procedures.text import fold_key
 
 _MAGIC = b"sohoa-procedures-model/1\n"
+_ALL_PSEUDO_UP_TO = 300
+_MAX_FEATURES = 200_000
 
 
 def dossier_text(pages: Sequence[str]) -> str:
@@ -87,6 +89,13 @@ def train(examples: Sequence[tuple[Sequence[str], str]], catalog: Catalog) -> Tr
     corrections yields the same version and a changed model is always a new one.
     """
     texts, labels = _catalog_documents(catalog)
+    if len(catalog) > _ALL_PSEUDO_UP_TO:
+        # A national catalog's thousands of classes would make the model gigabytes: then only the
+        # procedures with examples get a pseudo-example; the catalog scores speak for the others.
+        wanted = {procedure_id for _, procedure_id in examples}
+        kept = [(t, label) for t, label in zip(texts, labels, strict=True) if label in wanted]
+        kept += [(t, label) for t, label in zip(texts, labels, strict=True) if label not in wanted][: 2]
+        texts, labels = [t for t, _ in kept], [label for _, label in kept]
     used = 0
     for pages, procedure_id in examples:
         if procedure_id in catalog:
@@ -94,8 +103,9 @@ def train(examples: Sequence[tuple[Sequence[str], str]], catalog: Catalog) -> Tr
             labels.append(procedure_id)
             used += 1
     features = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)),
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=_MAX_FEATURES)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1,
+                                  max_features=_MAX_FEATURES)),
     ])
     pipeline = Pipeline([("features", features), ("classifier", LogisticRegression(C=20.0, max_iter=2000))])
     with warnings.catch_warnings():

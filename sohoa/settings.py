@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     catalog_file: Path | None = Field(None, description="A procedure catalog (YAML) replacing the "
                                       "shipped one.")
     holidays_file: Path | None = Field(None, description="Public holidays (YAML) replacing the shipped ones.")
+    catalog_levels: list[str] = Field([], description="Classify only among procedures handled at these "
+                                      "levels (JSON list of folded substrings of the catalog's level, "
+                                      'e.g. ["xã"]); [] all.')
+    catalog_fields: list[str] = Field([], description="Classify only among procedures of these fields "
+                                      '(JSON list, e.g. ["hộ tịch", "chứng thực", "cư trú"]); [] all.')
 
     # --- distributed mode ---
     database_url: str | None = Field(None, description="SQLAlchemy URL of the register; default "

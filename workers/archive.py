@@ -40,7 +40,7 @@ from ocr.pdfa import pdfa_problems
 from signing import verify as verify_signatures
 from storage.local import LocalObjectStore
 from storage.models import Dossier, Event, File, SigningTask
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 from workers.services import Services
 
 EXPORTED = "archive_exported"  # the event that logs an export as a read of the dossier
@@ -123,7 +123,7 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
     """The plain facts of a dossier and local paths of its files, for the archive stage."""
     settings, register = services.settings, services.register
     code = package_id(dossier)
-    procedure = current_catalog(services).get(dossier.procedure_id) if dossier.procedure_id else None
+    procedure = current_catalog(services.settings).get(dossier.procedure_id) if dossier.procedure_id else None
     subject = procedure.name if procedure else "Hồ sơ thủ tục hành chính"
     applicant = (dossier.fields or {}).get("applicant_name")
     events = register.events(dossier.id)

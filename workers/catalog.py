@@ -47,11 +47,19 @@ def catalog_path(settings: Settings) -> Path | None:
     return imported if imported.exists() else None
 
 
-def current_catalog(settings: Settings) -> Catalog:
-    """The catalog in force, parsed once per version of its file."""
+def current_catalog(settings: Settings, *, scoped: bool = False) -> Catalog:
+    """The catalog in force, parsed once per version of its file.
+
+    `scoped` keeps only the levels and fields the agency handles (`SOHOA_CATALOG_LEVELS`,
+    `SOHOA_CATALOG_FIELDS`): what dossiers are classified against, since a commune never receives
+    a ministry's customs procedure. Listing, review and reports read the whole catalog.
+    """
     path = catalog_path(settings)
+    version = path.stat().st_mtime_ns if path else 0
     try:
-        return _catalog(path, path.stat().st_mtime_ns if path else 0)
+        if scoped:
+            return _scoped(path, version, tuple(settings.catalog_levels), tuple(settings.catalog_fields))
+        return _catalog(path, version)
     except CatalogError as error:
         raise CatalogUnavailable(f"the catalog {path} cannot be read: {error}",
                                  f"không đọc được danh mục thủ tục {path}: {error}",
@@ -61,6 +69,11 @@ def current_catalog(settings: Settings) -> Catalog:
 @lru_cache(maxsize=4)
 def _catalog(path: Path | None, _version: int) -> Catalog:
     return load_catalog(path)
+
+
+@lru_cache(maxsize=4)
+def _scoped(path: Path | None, version: int, levels: tuple[str, ...], fields: tuple[str, ...]) -> Catalog:
+    return _catalog(path, version).scoped(levels, fields)
 
 
 def current_calendar(settings: Settings) -> WorkCalendar:

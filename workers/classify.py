@@ -65,7 +65,7 @@ def classify_dossier(dossier_id: int, services: Services) -> Classification:
     assert dossier is not None
     pages = register.pages(dossier_id)
     texts = [p.text for p in pages]
-    catalog = current_catalog(services.settings)
+    catalog = current_catalog(services.settings, scoped=True)
     result = classify(texts, catalog, current_model(services), threshold=services.settings.review_threshold)
     fields = extract_fields(texts)
     procedure = catalog.get(result.procedure) if result.procedure else None
@@ -111,7 +111,7 @@ def retrain(services: Services) -> int:
     examples = [([p.text for p in register.pages(did)], pid) for did, pid in register.reviewer_filed()]
     if not examples:
         return 0
-    model = train(examples, current_catalog(services.settings))
+    model = train(examples, current_catalog(services.settings, scoped=True))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.bin"
         path.write_bytes(model.to_bytes())

@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 TEXT_SUFFIXES = {".txt"}
 
 
-def current_catalog(settings: Settings) -> Catalog:
+def current_catalog(settings: Settings, *, scoped: bool = False) -> Catalog:
     """The catalog in force (`workers.catalog`, the one place every command and the pipeline ask)."""
     from workers.catalog import CatalogUnavailable
     from workers.catalog import current_catalog as in_force
 
     try:
-        return in_force(settings)
+        return in_force(settings, scoped=scoped)
     except CatalogUnavailable as error:
         fail(str(error), error.hint)
 
@@ -50,7 +50,8 @@ def import_command(
     json_out: bool = JsonOption,
 ) -> None:
     """Merge a province's procedure export into the catalog (by id; re-importing changes nothing)."""
-    from procedures import CatalogError, import_export, load_catalog
+    from procedures import CatalogError, load_catalog
+    from procedures.importer import import_report
     from sohoa.settings import load_settings
     from workers.catalog import import_target
 
@@ -59,21 +60,32 @@ def import_command(
     # The first import into SOHOA_CATALOG_FILE creates it: it starts from the shipped catalog.
     catalog = current_catalog(settings) if target.exists() or not settings.catalog_file else load_catalog(None)
     try:
-        merged, added, updated = import_export(file, catalog)
+        report = import_report(file, catalog)
     except CatalogError as exc:
         for line, reason in exc.problems:
             err_console.print(f"{file}:{line}: {reason}")
         fail(f"{len(exc.problems)} malformed row(s) in {file}; nothing was imported", "fix the rows and import again")
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text", "export the file as UTF-8 CSV or JSON")
+    merged, added, updated = report.catalog, report.added, report.updated
     _write_atomically(target, merged.to_yaml())
     summary = {"file": str(file), "catalog": str(target), "added": added, "updated": updated,
-               "unchanged": len(merged) - added - updated, "procedures": len(merged)}
+               "unchanged": len(merged) - added - updated, "procedures": len(merged),
+               "code_conflicts": [{"code": code, "kept": kept, "imported_name": name, "stored_as": stored}
+                                  for code, kept, name, stored in report.conflicts],
+               "duplicates": [{"id": dup, "same_as": owner} for dup, owner in report.duplicates]}
     if json_out:
         print_json(summary)
     else:
         console.print(f"imported {file}: {added} added, {updated} updated, {summary['unchanged']} unchanged; "
                       f"{len(merged)} procedures in {target}")
+        for code, kept, name, stored in report.conflicts:
+            console.print(f"  code {code} names another procedure than entry {kept} ({name[:60]}...): "
+                          f"kept the entry, stored the row as {stored} / mã {code} trùng mã với thủ tục khác")
+        if report.duplicates:
+            console.print(f"  {len(report.duplicates)} entries are the same procedure as another and are "
+                          "classified as one / thủ tục trùng lặp được gộp: "
+                          + ", ".join(f"{dup}={owner}" for dup, owner in report.duplicates[:10]))
 
 
 def list_command(
@@ -153,7 +165,7 @@ def classify_command(
     from workers.pool import PagePool
 
     settings = load_settings()
-    catalog = current_catalog(settings)
+    catalog = current_catalog(settings, scoped=True)
     model = TrainedModel.from_bytes(model_file.read_bytes()) if model_file else None
     limit = settings.review_threshold if threshold is None else threshold
     table = Table("path", "procedure", "confidence", "review", "top 3")

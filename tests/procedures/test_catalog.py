@@ -105,3 +105,38 @@ def test_bad_yaml_catalog_lists_entries() -> None:
     with pytest.raises(CatalogError) as caught:
         catalog_from_yaml("procedures:\n  - {id: a}\n  - {name: b}\n  - {id: c, name: C, days: -1}\n")
     assert [line for line, _ in caught.value.problems] == [1, 2, 3]
+
+
+PORTAL_ROWS = [
+    ("code", "name", "field", "level", "days", "components", "forms", "result"),
+    ("1.000894", "Thủ tục đăng ký kết hôn", "Hộ tịch", "Cấp xã", "1",
+     "Tờ khai đăng ký kết hôn theo mẫu (nếu người có yêu cầu lựa chọn nộp hồ sơ trực tiếp) | Giấy tờ tùy thân",
+     "Tờ khai đăng ký kết hôn theo mẫu (nếu người có yêu cầu lựa chọn nộp hồ sơ trực tiếp)",
+     "Giấy chứng nhận kết hôn"),
+    ("9.000001", "Thủ tục cấp giấy phép thử", "Thử", "Cấp tỉnh", "5",
+     "01 bản chính đơn theo Mẫu số 02/TH ban hành kèm theo Thông tư 01 “ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP THỬ NGHIỆM”",
+     "", "Giấy phép"),
+    ("9.000002", "Đổi giấy phép lái xe", "Đường bộ", "Cấp bộ", "5",
+     "Đề nghị đổi giấy phép lái xe theo mẫu quy định tại Phụ lục XII", "", "Giấy phép lái xe"),
+]
+
+
+def test_portal_sentences_become_titles_and_curated_entries_stay(tmp_path: Path) -> None:
+    import csv
+
+    path = tmp_path / "portal.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(PORTAL_ROWS)
+    from procedures.importer import import_report
+
+    report = import_report(path, load_catalog())
+    marriage = report.catalog.get("1.000894")
+    assert marriage.name == "Đăng ký kết hôn"  # the curated name, not "Thủ tục ..."
+    assert marriage.titles[0] == "TỜ KHAI ĐĂNG KÝ KẾT HÔN"
+    assert all("nếu" not in title for title in marriage.titles)
+    trial = report.catalog.get("9.000001")
+    assert trial.name == "Cấp giấy phép thử" and trial.titles == ("ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP THỬ NGHIỆM",)
+    assert "Mẫu số 02/TH" in trial.forms
+    assert report.duplicates == [("9.000002", "1.000010")]
+    again = import_report(path, report.catalog)
+    assert (again.added, again.updated) == (0, 0)
