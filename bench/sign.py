@@ -163,7 +163,7 @@ def browser_path(args: argparse.Namespace, pki, pdf: bytes, tmp: Path) -> None:
                     code=f"H57.132-26{round_:02d}-{i:04d}", station=None, actor="bench")
                 services.register.update(dossier.id, procedure_id="1.001193", procedure_source="reviewer",
                                          state="digitized")
-                task_ids.append(add_result(dossier.id, source, services, actor="bench")[0].id)
+                task_ids.append(add_result(dossier.id, source, services, actor="bench").tasks[0].id)
             start, cpu = time.perf_counter(), time.process_time()
             prepared = prepare_batch("chu-tich", task_ids, cert.der, cert.chain, services)
             prepared_at = time.perf_counter()
