@@ -30,6 +30,7 @@ from vntext import natural_key, nfc
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 PDF_POINTS_PER_INCH = 72.0
+BLANK_DPI = 10.0  # white paper needs no detail: a blank page is a 83 x 117 image, whatever the OCR resolution
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,17 @@ def _save_page(image: Image.Image, out: Path, dpi: float) -> Path:
 
 def _pdf_pages(source: Path, work_dir: Path, dpi: int, first: int) -> Iterator[tuple[Path, float, str | None]]:
     texts = pdf_text_layers(source)
+    blanks: dict[tuple[int, int], Path] = {}
     with pikepdf.open(source) as pdf:
         for index, page in enumerate(pdf.pages):
             number = first + index
             text = texts[index] if index < len(texts) else None
             width, height = page_size_inches(page, number)
             if not text and _draws_nothing(page):
-                blank = Image.new("1", (max(1, round(width * dpi)), max(1, round(height * dpi))), 1)
-                yield _save_page(blank, work_dir / f"page-{number:04d}.tif", dpi), float(dpi), None
+                size = (max(1, round(width * BLANK_DPI)), max(1, round(height * BLANK_DPI)))
+                if size not in blanks:  # one tiny white image for all the blank pages of a size
+                    blanks[size] = _save_page(Image.new("1", size, 1), work_dir / f"blank-{number:04d}.tif", BLANK_DPI)
+                yield blanks[size], BLANK_DPI, None
                 continue
             extracted = None if text else _extract_scan_image(page, work_dir / f"page-{number:04d}")
             if extracted is not None:
