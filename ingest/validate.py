@@ -23,6 +23,7 @@ import errno
 import os
 import re
 import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -170,6 +171,8 @@ def _check_pdf(f: BinaryIO, head: bytes, tail: bytes, limits: Limits) -> int:
         raise Rejected(Refusal.CORRUPT_PDF,
                        f"The PDF's structure is broken ({type(error).__name__}). Scan or save it again.",
                        "Cấu trúc tệp PDF bị hỏng. Hãy quét hoặc lưu lại.") from None
+    if any("MediaBox" in warning for warning in repaired):  # qpdf put a made-up size on a page
+        raise _no_size()
     if repaired:
         raise _incomplete("it had to be repaired to open")
     if announced > pages:
@@ -199,10 +202,14 @@ def _page_size_points(page: pikepdf.Page) -> tuple[float, float]:
     except (TypeError, ValueError, IndexError, pikepdf.PdfError):
         width = height = 0.0
     if not (width >= MIN_PAGE_POINTS and height >= MIN_PAGE_POINTS):  # also catches NaN
-        raise Rejected(Refusal.BAD_PAGE_SIZE,
-                       "A page of the PDF has no size (its MediaBox is empty or broken). Save the scan again.",
-                       "Một trang của tệp PDF không có kích thước (MediaBox rỗng hoặc hỏng). Hãy lưu lại bản quét.")
+        raise _no_size()
     return width, height
+
+
+def _no_size() -> Rejected:
+    return Rejected(Refusal.BAD_PAGE_SIZE,
+                    "A page of the PDF has no size (its MediaBox is empty or broken). Save the scan again.",
+                    "Một trang của tệp PDF không có kích thước (MediaBox rỗng hoặc hỏng). Hãy lưu lại bản quét.")
 
 
 def _bomb() -> Rejected:
@@ -215,7 +222,8 @@ def _bomb() -> Rejected:
 def _check_image(f: BinaryIO, _head: bytes, _tail: bytes, limits: Limits) -> int:
     """Decode every frame once: the only way to know a JPEG or TIFF is not cut short."""
     try:
-        with Image.open(f) as image:
+        with warnings.catch_warnings(), Image.open(f) as image:
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" and the like: the verdict says it
             frames = getattr(image, "n_frames", 1)
             if frames > limits.max_pages:
                 raise _too_many_pages(frames, limits)

@@ -55,6 +55,7 @@ class Received:
     reason: str | None = None
     deferred: bool = False
     reason_vi: str | None = None
+    refusal: str | None = None  # the reason code of a refused entry
 
 
 def original_key(dossier: Dossier, sha256: str, extension: str) -> str:
@@ -79,7 +80,8 @@ def receive(entry: Path, services: Services, *, actor: str, station: str | None 
         intake = assemble(entry, limits_of(services))
     except Rejected as rejected:
         if defer and defer(rejected):
-            return Received(None, new=False, reason=rejected.english, deferred=True, reason_vi=rejected.vietnamese)
+            return Received(None, new=False, reason=rejected.english, deferred=True, reason_vi=rejected.vietnamese,
+                            refusal=str(rejected.code))
         return refuse(entry, rejected, services, actor=actor, remove_source=remove_source)
     register = services.register
     dossier = register.find_by_fingerprint(intake.fingerprint)
@@ -106,9 +108,11 @@ def refuse(entry: Path, rejected: Rejected, services: Services, *, actor: str, r
     if not remove_source:
         services.register.add_event(None, actor, "refused",
                                     {"name": entry.name, "code": str(rejected.code), "reason": rejected.english})
-        return Received(None, new=False, reason=rejected.english, reason_vi=rejected.vietnamese)
+        return Received(None, new=False, reason=rejected.english, reason_vi=rejected.vietnamese,
+                        refusal=str(rejected.code))
     moved = quarantine(entry, rejected, services.settings.quarantine, services.register, actor)
-    return Received(None, new=False, quarantined_to=moved, reason=rejected.english, reason_vi=rejected.vietnamese)
+    return Received(None, new=False, quarantined_to=moved, reason=rejected.english, reason_vi=rejected.vietnamese,
+                    refusal=str(rejected.code))
 
 
 def _store_originals(dossier: Dossier, intake: Intake, services: Services) -> None:

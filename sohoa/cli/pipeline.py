@@ -144,7 +144,7 @@ def _retrain_periodically(services: Services, stop: threading.Event, every: floa
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders, each one dossier."),
+    paths: list[Path] = typer.Argument(..., help="Files or folders, each one dossier.", readable=False),
     json_out: bool = JsonOption,
     jobs: int = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
@@ -194,9 +194,11 @@ def _receive_one(path: Path, services: Services) -> dict[str, Any]:
         result = receive(path, services, actor=actor(), remove_source=False)
     except Exception as error:  # the input cannot be read (missing, no permission): reported, the rest goes on
         rejected = unreadable(error)
-        return outcome | {"state": "refused", "code": None, "error": rejected.english, "error_vi": rejected.vietnamese}
+        return outcome | {"state": "refused", "code": None, "refusal": str(rejected.code), "error": rejected.english,
+                          "error_vi": rejected.vietnamese}
     if result.dossier_id is None:
-        return outcome | {"state": "refused", "code": None, "error": result.reason, "error_vi": result.reason_vi}
+        return outcome | {"state": "refused", "code": None, "refusal": result.refusal, "error": result.reason,
+                          "error_vi": result.reason_vi}
     return outcome | {"dossier_id": result.dossier_id, "new": result.new}
 
 
