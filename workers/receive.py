@@ -239,11 +239,12 @@ class Receiver:
         self.report(Taken(entry.name, result))
 
     def _pause_needed(self) -> bool:
+        """True while the disk is short of space, or was found full by a write less than 5 s ago."""
         reason = disk_full_reason(self.services)
-        if reason is None and time.monotonic() < self._full_until:
-            reason = self.paused
         if reason is not None:
             self._pause(reason)
+            return True
+        if self.paused is not None and time.monotonic() < self._full_until:
             return True
         if self.paused is not None:
             log.warning("disk space is back: intake resumes")
@@ -254,7 +255,7 @@ class Receiver:
     def _pause(self, reason: str) -> None:
         self._full_until = time.monotonic() + FULL_PAUSE_SECONDS
         if self.paused is None:
-            log.warning("%s; intake is paused, and resumes by itself when there is room", reason)
+            log.warning("%s; sohoa resumes by itself when there is room", reason)
             self.paused = reason
 
 

@@ -290,3 +290,19 @@ def test_sohoa_ingest_prints_one_line_per_input_whatever_happens_to_the_others(q
     assert lines[-2]["refusal"] == "unreadable" and "PermissionError" in lines[-2]["error"]
     assert lines[-1]["refusal"] == "unreadable" and "no such file" in lines[-1]["error"]
     assert all(os.path.lexists(a) for a in args[:-1])  # sources left in place
+
+
+@pytest.mark.slow
+def test_a_full_disk_pauses_intake_says_so_once_and_intake_resumes_by_itself(tmp_path: Path) -> None:
+    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-m",
+                             "tests.workers.full_disk", str(tmp_path / "var")], capture_output=True, text=True,
+                            timeout=600, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["started"]
+    assert report["left_in_inbox_while_full"] == ["ho-so-0.png", "ho-so-1.png", "ho-so-2.png"]
+    assert report["status_while_full"]["paused"] and "full" in report["status_while_full"]["reason"]
+    assert report["all_digitized_after"]
+    assert report["status_after"] == {"paused": False, "reason": None}
+    assert report["paused_said"] == 1 and report["resumed_said"] == 1
+    assert report["tracebacks"] == 0
