@@ -137,8 +137,7 @@ def _pdf_pages(source: Path, work_dir: Path, dpi: int, first: int) -> Iterator[t
             if extracted is not None:
                 yield extracted[0], extracted[1], None
                 continue
-            image = convert_from_path(source, dpi=dpi, first_page=index + 1, last_page=index + 1,
-                                      output_folder=None)[0]
+            image = convert_from_path(source, dpi=dpi, first_page=index + 1, last_page=index + 1)[0]
             yield _save_page(image, work_dir / f"page-{number:04d}.tif", dpi), float(dpi), text or None
 
 

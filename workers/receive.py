@@ -34,7 +34,6 @@ from ingest.watch import Outcome
 from storage.models import Dossier
 from storage.register import DIGITIZING, FAILED, RECEIVED, RECEIVING
 from workers.quarantine import free_name, quarantine
-from workers.results import receive_result
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def finish_leaving(staged: Path, services: Services) -> None:
 
 def finish_interrupted_leaving(inbox: Path, services: Services) -> list[str]:
     """Complete what a crash interrupted: entries stored and staged to leave, still in the inbox."""
-    done = []
+    done: list[str] = []
     try:
         staged = [p for p in inbox.iterdir() if p.name.startswith(LEAVING)]
     except OSError:
@@ -204,7 +203,7 @@ class Receiver:
 
     def __init__(self, services: Services, *, submit: Callable[[int], object],
                  report: Callable[[Taken], None] = lambda _taken: None,
-                 on_resume: Callable[[], None] = lambda: None, actor: str = "watcher") -> None:
+                 on_resume: Callable[[], object] = lambda: None, actor: str = "watcher") -> None:
         self.services = services
         self.submit = submit
         self.report = report
@@ -267,6 +266,8 @@ class ResultReceiver:
         self.report = report
 
     def __call__(self, entry: Path, _tracker: SettleTracker) -> Outcome:
+        from workers.results import receive_result  # the signing stack, loaded only once a result arrives
+
         self.report(entry.name, receive_result(entry, self.services))
         return Outcome.TAKEN
 
