@@ -3,16 +3,24 @@
 A scanner or a copy over SMB writes a file in pieces; reading it early would store half a scan.
 An entry is settled once its signature (size and mtime of every file in it, and the names in a
 folder) has not changed for `delay` seconds. Network shares report mtimes coarsely and some copy
-tools pause mid-file, so an entry that settled yet does not open as its type is given longer
-(`grace`) before it is called corrupt.
+tools pause mid-file, so an entry that settled yet does not open as its type (a PDF without its
+end, an image that does not decode) is given longer (`grace`) before it is called corrupt.
+
+The signature is read with `lstat` and one bounded listing (ingest/entries.py): it never follows a
+link and never raises for an entry that is there; an entry it cannot read gets a stable signature
+saying so, and the handler's refusal or deferral takes it from there.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingest.entries import listing
 
 Signature = tuple[tuple[str, int, int], ...]
 
@@ -20,14 +28,27 @@ Signature = tuple[tuple[str, int, int], ...]
 def signature(entry: Path) -> Signature | None:
     """What changes while an entry is being written; None if it vanished meanwhile."""
     try:
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.is_file())
-            listing = ("", len(files), entry.stat().st_mtime_ns)
-            return (*((p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in files), listing)
-        st = entry.stat()
-        return ((entry.name, st.st_size, st.st_mtime_ns),)
+        st = os.lstat(entry)
     except FileNotFoundError:
         return None
+    except OSError as error:
+        return ((f"!{type(error).__name__}", error.errno or 0, 0),)
+    if not stat.S_ISDIR(st.st_mode):  # a file, a link (never followed) or a special file
+        return ((entry.name, st.st_size, st.st_mtime_ns),)
+    try:
+        items = listing(entry)
+        files = []
+        for item in items:
+            try:
+                inner = item.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            files.append((item.name, inner.st_size, inner.st_mtime_ns))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return ((f"!{type(error).__name__}", error.errno or 0, 0),)
+    return (*sorted(files), ("", len(files), st.st_mtime_ns))
 
 
 @dataclass

@@ -77,6 +77,9 @@ class OcrOptions:
     timeout: float = 300.0  # seconds one page may take: Tesseract stops there, the page pool kills past it
 
 
+NO_INK = 200  # a page with no pixel darker than this has nothing on it: not even a speck of dust
+
+
 def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageResult:
     """OCR one page (or keep its text layer), with one Tesseract thread."""
     started = time.perf_counter()
@@ -90,6 +93,10 @@ def recognize_page(page: PageImage, options: OcrOptions = OcrOptions()) -> PageR
                           words=(), width=width, height=height, dpi=page.dpi,
                           seconds=time.perf_counter() - started, source="text_layer")
 
+    if int(grey.min()) >= NO_INK:  # white paper (a PDF page that draws nothing): nothing to prepare or read
+        return PageResult(number=page.number, text="", confidence=0.0, rotation=0, skew=0.0, blank=True,
+                          words=(), width=width, height=height, dpi=page.dpi,
+                          seconds=time.perf_counter() - started, text_layer_issue=issue)
     flat = flatten_background(grey, page.dpi)
     rotation, skew = 0, 0.0
     if options.orient or options.deskew:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     rescan_seconds: float = Field(30.0, description="Full rescan of the inbox, to catch missed events.")
     settle_seconds: float = Field(2.0, description="A file is taken once its size and mtime have not "
                                   "changed for this long.")
+    unfinished_grace_seconds: float = Field(60.0, description="A settled file that looks unfinished "
+                                            "(empty, a PDF without its end, an image that does not decode) "
+                                            "waits this long unchanged before it is quarantined.")
+    unreadable_seconds: float = Field(120.0, description="An entry that cannot be read (no permission) is "
+                                      "tried again, with growing pauses, this long before it is quarantined.")
+    min_free_mb: int = Field(200, description="Intake pauses while the home's disk has less free space "
+                             "than this, and resumes by itself.")
     max_file_mb: int = Field(500, description="Files larger than this go to quarantine.")
     max_pixels: int = Field(200_000_000, description="An image page decompressing past this many "
                             "pixels is refused as bomb-like.")
@@ -44,6 +51,8 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(300, description="Resolution PDFs are rasterized at for OCR.")
     ocr_lang: str = Field("vie", description="Tesseract language(s).")
     ocr_jobs: int = Field(0, description="OCR processes; 0 means one per core.")
+    scratch_mb: int = Field(2048, description="Scratch space the page images of one dossier may use "
+                            "in <home>/work; a dossier needing more fails with a message saying so.")
     archive_dpi: int = Field(200, description="Image resolution of the archival PDF/A copy.")
     rescan_confidence: float = Field(60.0, description="Pages with mean word confidence below this "
                                      "get a 'rescan suggested' event.")

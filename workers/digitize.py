@@ -3,18 +3,23 @@
 Pages are spread over the page processes (one Tesseract thread each), so several dossiers
 digitized at once keep every core busy. The step reads only from the object store, never from
 the inbox, so it runs the same on the watcher's machine or on an OCR worker elsewhere.
+
+`read_files` is the one recipe for OCRing files, used by this step, `sohoa ocr` and `sohoa
+classify`: folders are listed by ingest's rules (what is stored is what is read), pages are made
+only a few ahead of the page processes, and a dossier's scratch space is bounded.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.code import code_from_image, code_from_text
-from ocr.pages import PageImage, split_pages
+from ingest.intake import folder_files
+from ocr.pages import PageImage, iter_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.pdfa import pdfa_problems
 from ocr.recognize import OcrOptions, PageResult
@@ -48,14 +53,41 @@ def fetch_originals(files: list[File], services: Services, work: Path) -> list[P
     return paths
 
 
-def recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool,
-              on_page: Callable[[int], None]) -> list[PageResult]:
-    """Every page through OCR, in page order, reporting each finished page."""
+class ScratchExceeded(RuntimeError):
+    """A dossier needs more scratch space for its page images than it may use."""
+
+
+def page_files(sources: Sequence[Path]) -> list[Path]:
+    """The files to read, in page order: a folder stands for its page files, as ingest lists them."""
+    return [path for source in sources for path in (folder_files(source) if source.is_dir() else [source])]
+
+
+def read_files(sources: Sequence[Path], work: Path, pool: PagePool, options: OcrOptions, *, dpi: int,
+               scratch_mb: int, on_page: Callable[[PageResult], None] | None = None
+               ) -> tuple[list[PageImage], list[PageResult]]:
+    """Every page of `sources` through OCR, in page order: the page images (kept in `work` for the
+    searchable copy) and their results. Raises `ScratchExceeded` past `scratch_mb` of page images."""
+    limit = scratch_mb * 2**20
+    made: list[PageImage] = []
+    used = 0
+
+    def pages() -> Iterator[PageImage]:
+        nonlocal used
+        for page in iter_pages(page_files(sources), work, dpi=dpi):
+            if page.path.is_relative_to(work):
+                used += page.path.stat().st_size
+            if used > limit:
+                raise ScratchExceeded(f"the page images of this dossier need more than {scratch_mb} MB of scratch "
+                                      "space: raise SOHOA_SCRATCH_MB or split the dossier")
+            made.append(page)
+            yield page
+
     results = []
-    for result in pool.recognize(pages, options):
+    for result in pool.recognize(pages(), options):
         results.append(result)
-        on_page(len(results))
-    return results
+        if on_page:
+            on_page(result)
+    return made, results
 
 
 def digitize(dossier_id: int, services: Services, pool: PagePool,
@@ -69,10 +101,17 @@ def digitize(dossier_id: int, services: Services, pool: PagePool,
     work.mkdir(parents=True)
     try:
         sources = fetch_originals(register.files(dossier_id, "original"), services, work)
-        pages = split_pages(sources, work / "pages", dpi=settings.ocr_dpi)
-        total = len(pages)
-        results = recognize(pages, OcrOptions(lang=settings.ocr_lang), pool,
-                            lambda done: progress(dossier_id, done, total) if progress else None)
+        total = dossier.page_count or 0
+        done = 0
+
+        def on_page(_result: PageResult) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(dossier_id, done, max(total, done))
+
+        pages, results = read_files(sources, work / "pages", pool, OcrOptions(lang=settings.ocr_lang),
+                                    dpi=settings.ocr_dpi, scratch_mb=settings.scratch_mb, on_page=on_page)
         if not dossier.code:
             _read_code(dossier, pages, results, services)
             dossier = register.get(dossier_id) or dossier

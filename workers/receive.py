@@ -5,29 +5,43 @@ The order is what makes a crash harmless at any point:
 2. every original is put in the object store, verified against its SHA-256 (a retried put of the
    same bytes is a no-op);
 3. the file rows and the state `received` are committed;
-4. only then does the entry leave the inbox.
+4. only then does the entry leave the inbox, in one rename to a hidden name
+   (`.sohoa-leaving-...`) that the watcher never takes; the move to done/ or the deletion happens
+   from there. A crash half-way through deleting a folder leaves the hidden name, which the next
+   start finishes, never a partial folder that would look like a new dossier.
 A crash before 4 leaves the entry in the inbox; taking it again finds the dossier by fingerprint
 and finishes the same steps, so nothing is lost and nothing is stored twice.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import shutil
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ingest.intake import Intake, assemble
-from ingest.rejection import Rejected
+from ingest.rejection import Rejected, unreadable
+from ingest.settle import SettleTracker
 from ingest.validate import Limits
+from ingest.watch import Outcome
 from storage.models import Dossier
-from storage.register import RECEIVED, RECEIVING
+from storage.register import DIGITIZING, FAILED, RECEIVED, RECEIVING
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
 
-# Refusals that a file still being copied would also earn: the watcher waits longer before them.
-UNFINISHED_CODES = {"empty", "corrupt-pdf", "corrupt-image", "no-pages", "empty-folder"}
+log = logging.getLogger(__name__)
+
+LEAVING = ".sohoa-leaving-"
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+FULL_SIGNS = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT), "database or disk is full")
+FULL_PAUSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,8 @@ class Received:
     quarantined_to: Path | None = None
     reason: str | None = None
     deferred: bool = False
+    reason_vi: str | None = None
+    refusal: str | None = None  # the reason code of a refused entry
 
 
 def original_key(dossier: Dossier, sha256: str, extension: str) -> str:
@@ -56,25 +72,22 @@ def receive(entry: Path, services: Services, *, actor: str, station: str | None 
     """Store and register one file or folder; quarantine it with a reason when it is unusable.
 
     `defer` may hold a refusal back (the entry stays in the inbox, to be looked at again): the
-    watcher uses it for files that may still be arriving.
+    watcher uses it for files that may still be arriving. `OSError` (the entry cannot be read
+    now) is raised: the watcher retries it with a pause, `sohoa ingest` reports it.
     """
     try:
         intake = assemble(entry, limits_of(services))
     except Rejected as rejected:
         if defer and defer(rejected):
-            return Received(None, new=False, reason=rejected.english, deferred=True)
-        if not remove_source:
-            services.register.add_event(None, actor, "refused",
-                                        {"name": entry.name, "code": rejected.code, "reason": rejected.english})
-            return Received(None, new=False, reason=rejected.english)
-        moved = quarantine(entry, rejected, services.settings.quarantine, services.register, actor)
-        return Received(None, new=False, quarantined_to=moved, reason=rejected.english)
+            return Received(None, new=False, reason=rejected.english, deferred=True, reason_vi=rejected.vietnamese,
+                            refusal=str(rejected.code))
+        return refuse(entry, rejected, services, actor=actor, remove_source=remove_source)
     register = services.register
     dossier = register.find_by_fingerprint(intake.fingerprint)
     if dossier is not None and dossier.state != RECEIVING:
         register.add_event(dossier.id, actor, "dropped_again", {"source": entry.name})
         if remove_source:
-            _leave_inbox(entry, services)
+            leave_inbox(entry, services)
         return Received(dossier.id, new=False)
     new = dossier is None
     if dossier is None:
@@ -85,8 +98,20 @@ def receive(entry: Path, services: Services, *, actor: str, station: str | None 
     register.update(dossier.id, state=RECEIVED, page_count=intake.pages,
                     event=(actor, "stored", {"files": len(intake.files), "bytes": intake.size}))
     if remove_source:
-        _leave_inbox(entry, services)
+        leave_inbox(entry, services)
     return Received(dossier.id, new=new)
+
+
+def refuse(entry: Path, rejected: Rejected, services: Services, *, actor: str, remove_source: bool) -> Received:
+    """Quarantine the entry (or, for sources left in place, only record the refusal)."""
+    if not remove_source:
+        services.register.add_event(None, actor, "refused",
+                                    {"name": entry.name, "code": str(rejected.code), "reason": rejected.english})
+        return Received(None, new=False, reason=rejected.english, reason_vi=rejected.vietnamese,
+                        refusal=str(rejected.code))
+    moved = quarantine(entry, rejected, services.settings.quarantine, services.register, actor)
+    return Received(None, new=False, quarantined_to=moved, reason=rejected.english, reason_vi=rejected.vietnamese,
+                    refusal=str(rejected.code))
 
 
 def _store_originals(dossier: Dossier, intake: Intake, services: Services) -> None:
@@ -98,11 +123,170 @@ def _store_originals(dossier: Dossier, intake: Intake, services: Services) -> No
                                    ordinal=file.ordinal)
 
 
-def _leave_inbox(entry: Path, services: Services) -> None:
-    """Move the entry to done/<date>/ or delete it, as set: it is safely stored by now."""
+def leave_inbox(entry: Path, services: Services) -> None:
+    """The stored entry leaves the inbox in one rename, then goes to done/<date>/ or is deleted."""
+    staged = entry.with_name(f"{LEAVING}{time.time_ns():x}-{entry.name}")
+    os.rename(entry, staged)
+    finish_leaving(staged, services)
+
+
+def finish_leaving(staged: Path, services: Services) -> None:
+    """Move a staged entry to done/<date>/ under its own name, or delete it, as set."""
     if services.settings.after_ingest == "delete":
-        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.rmtree(staged) if staged.is_dir() and not staged.is_symlink() else staged.unlink()
         return
+    name = staged.name.removeprefix(LEAVING).partition("-")[2] or staged.name
     folder = services.settings.done / f"{datetime.now():%Y-%m-%d}"
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(entry), str(free_name(folder, entry.name)))
+    shutil.move(str(staged), str(free_name(folder, name)))
+
+
+def finish_interrupted_leaving(inbox: Path, services: Services) -> list[str]:
+    """Complete what a crash interrupted: entries stored and staged to leave, still in the inbox."""
+    done: list[str] = []
+    try:
+        staged = [p for p in inbox.iterdir() if p.name.startswith(LEAVING)]
+    except OSError:
+        return done
+    for path in staged:
+        finish_leaving(path, services)
+        done.append(path.name)
+    return done
+
+
+def disk_full_reason(services: Services) -> str | None:
+    """Why intake must pause for lack of space (home and its object store), or None when there is room."""
+    settings = services.settings
+    need = settings.min_free_mb * 2**20
+    for folder in (settings.home, settings.objects, settings.work):
+        probe = folder if folder.exists() else settings.home
+        try:
+            usage = shutil.disk_usage(probe)
+        except OSError:
+            continue
+        if usage.free < need:
+            return (f"the disk of {probe.resolve()} is full ({usage.free // 2**20} MB free, "
+                    f"{settings.min_free_mb} MB needed): intake is paused until space is freed")
+    return None
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """ENOSPC/EDQUOT from the file system, or SQLite's "database or disk is full", anywhere in the chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
+            return True
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What the receiver did with one entry, for whoever shows it (the CLI's log, a test)."""
+
+    name: str
+    received: Received
+
+
+class Receiver:
+    """The inbox watcher's handler: stores, quarantines or defers each settled entry.
+
+    Never raises for an entry's content: a refusal quarantines it, a refusal that a file still
+    being copied would also earn waits `unfinished_grace_seconds` first. A file system error is
+    raised for the watcher to retry with a pause, and after its bound `give_up` quarantines the
+    entry as unreadable. A full disk pauses intake (said once in the log), and intake resumes by
+    itself once there is room again, calling `on_resume` so that dossiers a full disk stopped
+    halfway are picked up again.
+    """
+
+    def __init__(self, services: Services, *, submit: Callable[[int], object],
+                 report: Callable[[Taken], None] = lambda _taken: None,
+                 on_resume: Callable[[], object] = lambda: None, actor: str = "watcher") -> None:
+        self.services = services
+        self.submit = submit
+        self.report = report
+        self.on_resume = on_resume
+        self.actor = actor
+        self.paused: str | None = None
+        self._full_until = 0.0
+
+    def __call__(self, entry: Path, tracker: SettleTracker) -> Outcome:
+        if self._pause_needed():
+            return Outcome.WAIT
+        try:
+            result = receive(entry, self.services, actor=self.actor,
+                             defer=lambda rejected: rejected.may_be_unfinished and not tracker.past_grace(entry))
+        except Exception as error:
+            if is_disk_full(error):
+                self._pause(f"the disk is full ({error})")
+                return Outcome.WAIT
+            raise
+        if result.deferred:
+            return Outcome.WAIT
+        self.report(Taken(entry.name, result))
+        if result.dossier_id is not None:
+            self.submit(result.dossier_id)
+        return Outcome.TAKEN
+
+    def give_up(self, entry: Path, error: BaseException) -> None:
+        """An entry that kept failing: quarantined as unreadable, with what went wrong."""
+        if is_disk_full(error):
+            raise error
+        result = refuse(entry, unreadable(error), self.services, actor=self.actor, remove_source=True)
+        self.report(Taken(entry.name, result))
+
+    def _pause_needed(self) -> bool:
+        """True while the disk is short of space, or was found full by a write less than 5 s ago."""
+        reason = disk_full_reason(self.services)
+        if reason is not None:
+            self._pause(reason)
+            return True
+        if self.paused is not None and time.monotonic() < self._full_until:
+            return True
+        if self.paused is not None:
+            log.warning("disk space is back: intake resumes")
+            self.paused = None
+            self.on_resume()
+        return False
+
+    def _pause(self, reason: str) -> None:
+        self._full_until = time.monotonic() + FULL_PAUSE_SECONDS
+        if self.paused is None:
+            log.warning("%s; sohoa resumes by itself when there is room", reason)
+            self.paused = reason
+
+
+class ResultReceiver:
+    """The results folder's handler: attach `<dossier code>.pdf` to its dossier, or quarantine it."""
+
+    def __init__(self, services: Services, report: Callable[[str, int | None], None] = lambda _n, _d: None) -> None:
+        self.services = services
+        self.report = report
+
+    def __call__(self, entry: Path, _tracker: SettleTracker) -> Outcome:
+        from workers.results import receive_result  # the signing stack, loaded only once a result arrives
+
+        self.report(entry.name, receive_result(entry, self.services))
+        return Outcome.TAKEN
+
+    def give_up(self, entry: Path, error: BaseException) -> None:
+        refuse(entry, unreadable(error), self.services, actor="results-folder", remove_source=True)
+        self.report(entry.name, None)
+
+
+def resume_after_full_disk(services: Services, submit: Callable[[int], object]) -> list[int]:
+    """Dossiers a full disk stopped: those left mid-way, and those failed for lack of space, run again."""
+    register = services.register
+    again = register.dossier_ids(states=[RECEIVED, DIGITIZING])
+    for dossier_id in register.dossier_ids(states=[FAILED]):
+        failures = register.events(dossier_id, action="failed", limit=1, newest_first=True)
+        error = str((failures[0].detail or {}).get("error", "")) if failures else ""
+        if any(sign in error for sign in FULL_SIGNS):
+            register.reset_steps(dossier_id)
+            register.update(dossier_id, state=RECEIVED, event=("watcher", "retry", {"after": "disk full"}))
+            again.append(dossier_id)
+    for dossier_id in again:
+        submit(dossier_id)
+    return again

@@ -20,10 +20,13 @@ def status(json_out: bool = JsonOption) -> None:
     from sohoa.cli.distributed import print_queues, queue_status
     from sohoa.settings import load_settings
     from storage.vocabulary import Action, DossierState
+    from workers.receive import disk_full_reason
     from workers.services import Services
 
     settings = load_settings()
-    register = Services(settings).register
+    services = Services(settings)
+    register = services.register
+    paused = disk_full_reason(services)
     by_state = {str(state): 0 for state in DossierState} | register.counts_by_state()
     failures = register.events(action=Action.FAILED, limit=5, newest_first=True)
     quarantined = register.events(action=Action.QUARANTINED, limit=5, newest_first=True)
@@ -36,6 +39,7 @@ def status(json_out: bool = JsonOption) -> None:
         "latest_failures": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in failures],
         "latest_quarantined": [{"at": e.at, **(e.detail or {})} for e in quarantined],
         "latest_rescans": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in rescans],
+        "intake": {"paused": paused is not None, "reason": paused},
     }
     if settings.redis_url:
         report["rq"] = queue_status(settings.redis_url)
@@ -50,6 +54,9 @@ def status(json_out: bool = JsonOption) -> None:
     table.add_row("[yellow]quarantined files[/]", str(report["quarantined"]))
     table.add_row("[yellow]pages to rescan[/]", str(report["rescan_suggested"]))
     console.print(table)
+    if paused:
+        console.print(f"[bold red]intake paused:[/] {paused} / [bold red]tạm dừng nhận hồ sơ:[/] ổ đĩa đầy, "
+                      "hãy giải phóng dung lượng; sohoa tự tiếp tục khi đủ chỗ")
     if "rq" in report:
         print_queues(report["rq"])
     for e in report["latest_failures"]:

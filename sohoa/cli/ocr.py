@@ -6,17 +6,20 @@ UTF-8 NFC, NNN from 001. Benchmarks and outside scorers read exactly that, so it
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ocr.pages import PageImage, split_pages
 from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.recognize import OcrOptions, PageResult
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 from sohoa.settings import load_settings
+from workers.digitize import read_files
 from workers.pool import PagePool
 
 
@@ -53,9 +56,11 @@ def ocr_command(
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp, PagePool(workers) as pool:
         for index, path in enumerate(paths):
             stem = path.name if path.is_dir() else path.stem
+            work = Path(tmp) / f"{index:04d}"
             try:
-                pages = split_pages([path], Path(tmp) / f"{index:04d}", dpi=dpi or settings.ocr_dpi)
-                results = _recognize(pages, options, pool, stem, as_json)
+                with _bar(stem, as_json) as on_page:
+                    pages, results = read_files([path], work, pool, options, dpi=dpi or settings.ocr_dpi,
+                                                scratch_mb=settings.scratch_mb, on_page=on_page)
             except Exception as error:  # a broken file or page is reported and skipped, the rest goes on
                 failed.append(str(path))
                 err_console.print(f"[bold red]error:[/] {path}: {error}")
@@ -67,6 +72,7 @@ def ocr_command(
             if pdf_dir is not None:
                 write_searchable_pdf(pages, results, pdf_dir / f"{stem}.pdf", PdfMetadata(title=stem),
                                      archive_dpi=settings.archive_dpi)
+            shutil.rmtree(work, ignore_errors=True)
     if failed:
         fail(f"{len(failed)} of {len(paths)} could not be read: {', '.join(failed)}",
              hint="is each a PDF, TIFF, JPEG or PNG that opens in a viewer? The others were written")
@@ -74,15 +80,14 @@ def ocr_command(
         console.print(f"[green]done:[/] texts in {text_dir}" + (f", PDFs in {pdf_dir}" if pdf_dir else ""))
 
 
-def _recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool, stem: str,
-               as_json: bool) -> list[PageResult]:
-    """All pages of one dossier, with a progress bar for people or a JSON line per page for scripts."""
-    results: list[PageResult] = []
+@contextmanager
+def _bar(stem: str, as_json: bool) -> Iterator[Callable[[PageResult], None]]:
+    """A progress bar for people, or a JSON line per page for scripts, fed with each page read."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=as_json, transient=False) as progress:
-        task = progress.add_task(stem, total=len(pages))
-        for result in pool.recognize(pages, options):
-            results.append(result)
+        task = progress.add_task(stem, total=None)
+
+        def on_page(result: PageResult) -> None:
             progress.advance(task)
             if as_json:
                 print_json({"file": stem, "page": result.number, "confidence": round(result.confidence, 1),
@@ -90,4 +95,5 @@ def _recognize(pages: list[PageImage], options: OcrOptions, pool: PagePool, stem
                             "source": result.source, "rescan_reason": result.rescan_reason,
                             "seconds": round(result.seconds, 3), "prepare_seconds": round(result.prepare_seconds, 3),
                             "characters": len(result.text)})
-    return results
+
+        yield on_page

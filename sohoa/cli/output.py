@@ -16,8 +16,13 @@ JsonOption = typer.Option(False, "--json", help="Print JSON (one object per line
 
 
 def print_json(obj: Any) -> None:
-    """One JSON object on one line, UTF-8 kept readable (Vietnamese is not escaped)."""
-    typer.echo(json.dumps(obj, ensure_ascii=False, default=str))
+    """One JSON object on one line, UTF-8 kept readable (Vietnamese is not escaped).
+
+    A file name with bytes that are not UTF-8 is written with JSON escapes for them (`\\udcff`),
+    so the line stays valid UTF-8 and decodes back to the same name.
+    """
+    line = json.dumps(obj, ensure_ascii=False, default=str)
+    typer.echo(line.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:

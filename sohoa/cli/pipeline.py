@@ -11,15 +11,12 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.settle import SettleTracker
-from ingest.watch import InboxWatcher, Outcome
-from sohoa.cli.output import JsonOption, actor, console, print_json
+from sohoa.cli.output import JsonOption, actor, console, fail, print_json
 from sohoa.settings import Settings, load_settings
 from storage.register import FAILED
 from workers.classify import retrain, retrain_due
 from workers.dispatch import make_runner
-from workers.receive import UNFINISHED_CODES, receive
-from workers.results import receive_result
+from workers.receive import Taken, receive
 from workers.services import Services
 
 
@@ -62,11 +59,17 @@ def run(
     jobs: int | None = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
     """Watch the inbox and digitize every dossier dropped into it, until Ctrl-C."""
+    from workers.home_lock import HomeBusy, HomeLock
+    from workers.inboxes import serve_inboxes
+
     settings = _settings(poll, settle, jobs)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     services = Services(settings)
-    for folder in (settings.inbox, settings.results_inbox, settings.quarantine, settings.done):
-        folder.mkdir(parents=True, exist_ok=True)
+    lock = HomeLock(settings.home)
+    try:
+        lock.acquire()
+    except HomeBusy as busy:
+        fail(str(busy), "`sohoa status` shows what the running one is doing")
     names: dict[int, str] = {}
     with _progress() as progress:
         bars = PageBars(progress, names)
@@ -80,7 +83,7 @@ def run(
         if resumed:
             console.print(f"resuming {len(resumed)} unfinished dossier(s)")
 
-        def when_done(dossier_id: int, future: Any) -> None:
+        def when_done(dossier_id: int) -> None:
             bars.finish(dossier_id)
             dossier = services.register.get(dossier_id)
             if dossier is None:
@@ -89,44 +92,37 @@ def run(
             console.log(f"[{colour}]{dossier.state}[/] #{dossier.id} {dossier.source_name} "
                         f"({dossier.page_count or 0} pages{', ' + dossier.code if dossier.code else ''})")
 
-        def handle(entry: Path, tracker: SettleTracker) -> Outcome:
-            result = receive(entry, services, actor="watcher", station=None,
-                             defer=lambda r: r.code in UNFINISHED_CODES and not tracker.past_grace(entry))
-            if result.deferred:
-                return Outcome.WAIT
-            if result.quarantined_to is not None:
-                console.log(f"[yellow]quarantined[/] {entry.name}: {result.reason}")
-            elif result.dossier_id is not None:
-                names[result.dossier_id] = entry.name
-                if result.new:
-                    console.log(f"received #{result.dossier_id} {entry.name}")
-                else:
-                    console.log(f"{entry.name} was already received as #{result.dossier_id}")
-                future = runner.submit(result.dossier_id)
-                dossier_id = result.dossier_id
-                future.add_done_callback(lambda f: when_done(dossier_id, f))
-            return Outcome.TAKEN
+        def submit(dossier_id: int) -> None:
+            runner.submit(dossier_id).add_done_callback(lambda _f: when_done(dossier_id))
 
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
-        watcher = InboxWatcher(settings.inbox, settle_seconds=settings.settle_seconds,
-                               poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
-        results = InboxWatcher(settings.results_inbox, settle_seconds=settings.settle_seconds,
-                               poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
-
-        def handle_result(entry: Path, _tracker: SettleTracker) -> Outcome:
-            dossier_id = receive_result(entry, services)
-            console.log(f"result {entry.name} " + (f"attached to #{dossier_id}" if dossier_id else "quarantined"))
-            return Outcome.TAKEN
-
-        threading.Thread(target=results.run, args=(handle_result, stop), daemon=True).start()
         try:
-            watcher.run(handle, stop)
+            serve_inboxes(services, stop, submit=submit, report=lambda taken: _show_taken(taken, names),
+                          report_result=_show_result)
         except KeyboardInterrupt:
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
+            stop.set()
             runner.close()
+            lock.release()
+
+
+def _show_taken(taken: Taken, names: dict[int, str]) -> None:
+    result = taken.received
+    if result.quarantined_to is not None:
+        console.log(f"[yellow]quarantined[/] {taken.name!r}: {result.reason}")
+    elif result.dossier_id is not None:
+        names[result.dossier_id] = taken.name
+        if result.new:
+            console.log(f"received #{result.dossier_id} {taken.name}")
+        else:
+            console.log(f"{taken.name} was already received as #{result.dossier_id}")
+
+
+def _show_result(name: str, dossier_id: int | None) -> None:
+    console.log(f"result {name!r} " + (f"attached to #{dossier_id}" if dossier_id else "quarantined"))
 
 
 def _retrain_periodically(services: Services, stop: threading.Event, every: float = 600) -> None:
@@ -137,52 +133,73 @@ def _retrain_periodically(services: Services, stop: threading.Event, every: floa
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders, each one dossier.", exists=True),
+    paths: list[Path] = typer.Argument(..., help="Files or folders, each one dossier.", readable=False),
     json_out: bool = JsonOption,
     jobs: int | None = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
     """Digitize files or folders once, without watching, and exit when they are done.
 
-    The sources are left where they are. Exits 1 when any of them was refused or failed.
+    The sources are left where they are. One line (one JSON object with --json) per input, in the
+    order given, whatever happens to the others. Exits 1 when any of them was refused or failed.
     """
     settings = _settings(jobs=jobs)
     services = Services(settings)
-    outcomes: dict[Path, dict[str, Any]] = {}
+    outcomes: list[dict[str, Any]] = []
     with _progress(disable=json_out) as progress:
         names: dict[int, str] = {}
         runner = make_runner(services, settings.jobs, progress=PageBars(progress, names))
         try:
-            futures = {}
             for path in paths:
-                result = receive(path, services, actor=actor(), remove_source=False)
-                if result.dossier_id is None:
-                    outcomes[path] = {"path": str(path), "dossier_id": None, "state": "refused",
-                                      "error": result.reason}
-                    continue
-                names[result.dossier_id] = path.name
-                outcomes[path] = {"path": str(path), "dossier_id": result.dossier_id, "new": result.new}
-                futures[path] = runner.submit(result.dossier_id)
-            for future in futures.values():
-                future.exception()
+                outcome = _receive_one(path, services)
+                outcomes.append(outcome)
+                if outcome["dossier_id"] is not None:
+                    names[outcome["dossier_id"]] = path.name
+                    runner.submit(outcome["dossier_id"])
+            runner.wait()
         finally:
             runner.close()
-    for path, outcome in outcomes.items():
+    for path, outcome in zip(paths, outcomes, strict=True):
         if outcome["dossier_id"] is not None:
-            dossier = services.register.get(outcome["dossier_id"])
-            assert dossier is not None
-            outcome |= {"code": dossier.code, "state": dossier.state, "pages": dossier.page_count}
-            if dossier.state == FAILED:
-                failures = services.register.events(dossier.id, action="failed", limit=1, newest_first=True)
-                outcome["error"] = failures[0].detail.get("error") if failures and failures[0].detail else None
+            outcome |= _final_state(outcome["dossier_id"], services)
         if json_out:
             print_json(outcome)
         else:
             style = {"refused": "red", FAILED: "red"}.get(outcome["state"], "green")
             label = f"#{outcome['dossier_id']}" if outcome["dossier_id"] else "-"
             detail = outcome.get("error") or f"{outcome.get('pages') or 0} pages {outcome.get('code') or ''}"
+            if outcome.get("error_vi"):
+                detail += f" / {outcome['error_vi']}"
             console.print(f"[{style}]{outcome['state']:>12}[/] {label:>6} {path}  {detail}")
-    if any(o["state"] in ("refused", FAILED) for o in outcomes.values()):
+    if any(o["state"] in ("refused", FAILED) for o in outcomes):
         raise typer.Exit(1)
+
+
+def _receive_one(path: Path, services: Services) -> dict[str, Any]:
+    """Store one input, or say why not: never raises, so every input gets its line."""
+    from ingest.rejection import unreadable
+
+    outcome: dict[str, Any] = {"path": str(path), "dossier_id": None}
+    try:
+        result = receive(path, services, actor=actor(), remove_source=False)
+    except Exception as error:  # the input cannot be read (missing, no permission): reported, the rest goes on
+        rejected = unreadable(error)
+        return outcome | {"state": "refused", "code": None, "refusal": str(rejected.code), "error": rejected.english,
+                          "error_vi": rejected.vietnamese}
+    if result.dossier_id is None:
+        return outcome | {"state": "refused", "code": None, "refusal": result.refusal, "error": result.reason,
+                          "error_vi": result.reason_vi}
+    return outcome | {"dossier_id": result.dossier_id, "new": result.new}
+
+
+def _final_state(dossier_id: int, services: Services) -> dict[str, Any]:
+    dossier = services.register.get(dossier_id)
+    if dossier is None:
+        return {"state": FAILED, "error": f"dossier {dossier_id} vanished from the register"}
+    final: dict[str, Any] = {"code": dossier.code, "state": dossier.state, "pages": dossier.page_count}
+    if dossier.state == FAILED:
+        failures = services.register.events(dossier.id, action="failed", limit=1, newest_first=True)
+        final["error"] = failures[0].detail.get("error") if failures and failures[0].detail else None
+    return final
 
 
 def register(app: typer.Typer) -> None:

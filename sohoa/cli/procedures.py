@@ -138,12 +138,13 @@ def _text_pages(path: Path) -> list[str] | None:
 
 
 def _ocr_pages(path: Path, settings: Settings, pool: PagePool) -> list[str]:
-    from ocr.pages import split_pages
     from ocr.recognize import OcrOptions
+    from workers.digitize import read_files
 
     with tempfile.TemporaryDirectory(prefix="sohoa-classify-") as work:
-        pages = split_pages([path], Path(work), settings.ocr_dpi)
-        return [result.text for result in pool.recognize(pages, OcrOptions(lang=settings.ocr_lang))]
+        _, results = read_files([path], Path(work), pool, OcrOptions(lang=settings.ocr_lang), dpi=settings.ocr_dpi,
+                                scratch_mb=settings.scratch_mb)
+        return [result.text for result in results]
 
 
 def _record(path: str, result: Classification) -> dict[str, object]:

@@ -38,11 +38,12 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_truncated_pdf(tmp_path: Path) -> None:
     whole = save_scan(tmp_path / "whole.pdf", [BIRTH_FORM, BIRTH_FORM]).read_bytes()
     (tmp_path / "cut.pdf").write_bytes(whole[: len(whole) // 3])
-    assert refusal(tmp_path / "cut.pdf").code == "corrupt-pdf"
+    rejected = refusal(tmp_path / "cut.pdf")
+    assert rejected.code == "incomplete-pdf" and rejected.may_be_unfinished
 
 
 def test_garbage_behind_a_pdf_header(tmp_path: Path) -> None:
-    (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\nstartxref\n9\n%%EOF\n")
     assert refusal(tmp_path / "junk.pdf").code == "corrupt-pdf"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -80,6 +81,33 @@ def test_a_page_still_being_read_past_its_time_is_stopped_and_the_pool_goes_on(t
         assert time.monotonic() - started < 10
         [after] = pool.recognize([scan], OPTIONS)
         assert "SỐ 1" in after.text
+
+
+def test_page_processes_that_die_as_they_start_are_started_again_and_the_log_says_how(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    stop = threading.Event()
+
+    def kill_every_new_page_process() -> None:  # as the OOM killer does on a machine out of memory
+        while not stop.is_set():
+            for pid in _forkserver_children():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.002)
+
+    killer = threading.Thread(target=kill_every_new_page_process)
+    killer.start()
+    threading.Timer(3.0, stop.set).start()
+    try:
+        with PagePool(1) as pool:
+            assert stop.is_set()  # it waited out the deaths instead of giving up
+            [scan] = pages(tmp_path, 1)
+            [result] = pool.recognize([scan], OPTIONS)
+            assert "SỐ 1" in result.text
+    finally:
+        stop.set()
+        killer.join()
+    deaths = [r.getMessage() for r in caplog.records if "die as they start" in r.getMessage()]
+    assert deaths and "killed by SIGKILL" in deaths[0]
 
 
 def _forkserver_children() -> set[int]:
