@@ -24,6 +24,7 @@ from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.pdfa import pdfa_problems
 from ocr.recognize import OcrOptions, PageResult
 from procedures.pages import read_page
+from storage.keys import digitized_key
 from storage.local import LocalObjectStore
 from storage.models import Dossier, File
 from storage.objects import sha256_file
@@ -34,11 +35,6 @@ from workers.services import Services
 log = logging.getLogger(__name__)
 
 PageProgress = Callable[[int, int, int], None]  # dossier id, pages done, pages in all
-
-
-def digitized_key(dossier: Dossier) -> str:
-    name = dossier.code or f"dossier-{dossier.id}"
-    return f"{dossier.agency}/{dossier.received_at:%Y/%m}/{dossier.id}/digitized/{name}.pdf"
 
 
 def fetch_originals(files: list[File], services: Services, work: Path) -> list[Path]:

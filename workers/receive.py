@@ -31,6 +31,7 @@ from ingest.rejection import Rejected, unreadable
 from ingest.settle import SettleTracker
 from ingest.validate import Limits
 from ingest.watch import Outcome
+from storage.keys import original_key
 from storage.models import Dossier
 from storage.register import DIGITIZING, FAILED, RECEIVED, RECEIVING
 from workers.quarantine import free_name, quarantine
@@ -55,11 +56,6 @@ class Received:
     deferred: bool = False
     reason_vi: str | None = None
     refusal: str | None = None  # the reason code of a refused entry
-
-
-def original_key(dossier: Dossier, sha256: str, extension: str) -> str:
-    """`{agency}/{yyyy}/{mm}/{dossier}/original/{sha256}.{ext}` (design.md)."""
-    return f"{dossier.agency}/{dossier.received_at:%Y/%m}/{dossier.id}/original/{sha256}.{extension}"
 
 
 def limits_of(services: Services) -> Limits:
