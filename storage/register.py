@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from storage.migrate import upgrade
 from storage.models import Dossier, Event, File, Page, Step
+from storage.outbox import OutboxRegister
+from storage.report_rows import ReportRows
 
 # Pipeline states of a dossier (legal statuses 1-10 are a separate field, domain.md).
 RECEIVING, RECEIVED, DIGITIZING, DIGITIZED, NEEDS_REVIEW, FAILED = (
@@ -45,7 +47,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-class Register:
+class Register(OutboxRegister, ReportRows):
     """Reads and writes of the register; every method is its own committed transaction."""
 
     def __init__(self, url: str) -> None:
@@ -99,6 +101,7 @@ class Register:
             if event:
                 actor, action, detail = event
                 s.add(Event(dossier_id=dossier_id, actor=actor, action=action, detail=detail))
+                self._enqueue_outbox(s, dossier_id, action)  # the province's message, same transaction
 
     def set_code_if_free(self, dossier_id: int, code: str) -> bool:
         """Give the dossier its code unless another dossier has it; True when set."""

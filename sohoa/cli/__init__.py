@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "sohoa.cli.review",  # review, retrain
     "sohoa.cli.results",  # result add, signers assign/list, sign, return
     "sohoa.cli.signing",  # verify, sign-file
+    "sohoa.cli.sync",  # sync status/retry/resend/run, province-sim
+    "sohoa.cli.report",  # report
 ]
 
 app = typer.Typer(

@@ -120,6 +120,9 @@ def run(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
+        from sohoa.filehost import start_handoff
+
+        handoff = start_handoff(services, stop)  # the province hand-off, when SOHOA_PROVINCE_URL is set
         watcher = InboxWatcher(settings.inbox, settle_seconds=settings.settle_seconds,
                                poll_seconds=settings.poll, rescan_seconds=settings.rescan_seconds)
         results = InboxWatcher(settings.results_inbox, settle_seconds=settings.settle_seconds,
@@ -137,6 +140,8 @@ def run(
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
             runner.close()
+            if handoff is not None:
+                handoff.stop()
 
 
 def _retrain_periodically(services: Services, stop: threading.Event, every: float = 600) -> None:
@@ -211,6 +216,7 @@ def status(json_out: bool = JsonOption) -> None:
         "latest_failures": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in failures],
         "latest_quarantined": [{"at": e.at, **(e.detail or {})} for e in quarantined],
         "latest_rescans": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in rescans],
+        "sync": register.outbox_counts(),  # the province hand-off's outbox (sohoa sync status)
     }
     if settings.redis_url:
         report["rq"] = queue_status(settings.redis_url)
@@ -227,6 +233,10 @@ def status(json_out: bool = JsonOption) -> None:
     console.print(table)
     if "rq" in report:
         print_queues(report["rq"])
+    sync = report["sync"]
+    console.print(f"province hand-off: {sync['sent']} sent, {sync['pending'] + sync['sending']} to send, "
+                  f"{sync['waiting']} waiting for a procedure"
+                  + (f", [red]{sync['dead']} dead letters[/] (sohoa sync status)" if sync["dead"] else ""))
     for e in report["latest_failures"]:
         console.print(f"[red]failed[/] #{e['dossier_id']} at step {e.get('step')}: {e.get('error')}")
     for e in report["latest_quarantined"]:
