@@ -21,7 +21,6 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from sohoa.cli import app
-
 from tests.province.handoff import Handoff, handoff
 from workers.sync import SyncWorker
 
@@ -165,7 +164,7 @@ def test_a_field_the_province_rejects_is_a_dead_letter_with_its_message_and_rese
     assert [(m.dossier_id, m.kind, m.attempts) for m in dead] == [(bad, "classified", 4)]
     assert "NgayHenTra trước NgayTiepNhan" in (dead[0].last_error or "")
     assert list(h.sim.statuses()) == [h.services.register.get(good).code]  # type: ignore[union-attr]
-    assert [m.state for m in h.services.register.outbox_messages(dossier_id=bad)][0] == "pending"
+    assert {m.kind: m.state for m in h.services.register.outbox_messages(dossier_id=bad)}["digitized"] == "pending"
 
     status = json.loads(sohoa("status", "--json").stdout)
     assert status["sync"]["dead"] == 1
