@@ -189,6 +189,7 @@ class ProvinceSim:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stalls
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the SQLite
                 return

@@ -34,7 +34,7 @@ def handoff_env(home: Path, sim_url: str, files_port: int) -> dict[str, str]:
     creds.write_text(CREDENTIALS, encoding="utf-8")
     return {"SOHOA_HOME": str(home), "SOHOA_PROVINCE_URL": sim_url,
             "SOHOA_PROVINCE_CREDENTIALS_FILE": str(creds), "SOHOA_PROVINCE_MADONVI": "000.00.21.H39",
-            "SOHOA_PROVINCE_TIMEOUT": "1", "SOHOA_PROVINCE_RETRY_INTERVALS": "[0, 0, 0]",
+            "SOHOA_PROVINCE_TIMEOUT": "2", "SOHOA_PROVINCE_RETRY_INTERVALS": "[0, 0, 0]",
             "SOHOA_PROVINCE_MAX_BACKOFF": "0.5", "SOHOA_PROVINCE_LEASE_SECONDS": "3", "SOHOA_PROVINCE_POLL": "0.1",
             "SOHOA_PROVINCE_BATCH": "25", "SOHOA_WEB_PORT": str(files_port), "SOHOA_AGENCY": "000.00.21.H39"}
 
@@ -44,7 +44,7 @@ def handoff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handoff
     home = tmp_path / "var"
     home.mkdir()
     sim = ProvinceSim(SimConfig(db=tmp_path / "province.sqlite", credentials=Credentials.parse(CREDENTIALS),
-                                madonvi="000.00.21.H39", faults=Faults(timeout_seconds=1.5)))
+                                madonvi="000.00.21.H39", faults=Faults(timeout_seconds=2.5)))
     sim.start()
     port = free_port()
     env = handoff_env(home, sim.url, port)
