@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import urllib3
 
@@ -108,7 +109,7 @@ class ProvinceClient:
         url = self.config.base_url.rstrip("/") + path
         all_headers = dict(headers or {})
         if form is not None:
-            data = "&".join(f"{k}={urllib3.util.url.quote(v)}" for k, v in form.items()).encode()
+            data = urlencode(form).encode()
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         else:
             data = json.dumps(body, ensure_ascii=False).encode()
