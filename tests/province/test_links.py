@@ -18,7 +18,7 @@ def test_a_link_names_one_file_until_it_expires_and_cannot_be_forged() -> None:
     assert signer.verify(token, now=1059) == 42
     with pytest.raises(BadLink, match="expired"):
         signer.verify(token, now=1061)
-    file_id, expires, mac = token.split(".")
+    _file_id, expires, mac = token.split(".")
     with pytest.raises(BadLink, match="forged"):
         signer.verify(f"43.{expires}.{mac}", now=1000)
     with pytest.raises(BadLink, match="forged"):

@@ -109,7 +109,7 @@ def test_files_are_downloaded_and_a_wrong_hash_or_a_dead_link_refuses_the_whole_
         client(sim).sync([good, bad], updating=False)
     gone = copy.deepcopy(good)
     gone["TaiLieuNop"][0]["DuongDanTaiTepTin"] = url.replace("r.pdf", "missing.pdf")
-    with pytest.raises(Refused, match="Không tải được tệp .* HTTP 404"):
+    with pytest.raises(Refused, match=r"Không tải được tệp .* HTTP 404"):
         client(sim).sync([gone], updating=False)
     assert sim.statuses() == {}  # all or none
 
