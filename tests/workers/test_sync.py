@@ -22,9 +22,10 @@ from typer.testing import CliRunner, Result
 
 from sohoa.cli import app
 from tests.province.handoff import Handoff, handoff
+from tests.servers import RedisServer, redis_server
 from workers.sync import SyncWorker
 
-__all__ = ["handoff"]
+__all__ = ["handoff", "redis_server"]
 SOHOA = str(Path(sys.executable).with_name("sohoa"))
 LIFE = [2, 2, 9, 10]  # classified (status 2, with the due date), digitized (files), signed, returned
 
@@ -210,3 +211,44 @@ def test_time_outs_and_http_500_are_retried_without_counting_a_try(handoff: Hand
     assert h.sim.statuses() == {code: LIFE for code in codes}  # a call applied, then answered late: once
     assert inserts(h) == dict.fromkeys(codes, 1)
     assert all(m.attempts == 0 for m in h.services.register.outbox_messages(limit=100))
+
+
+def test_sohoa_run_starts_the_sync_thread_and_the_file_host(handoff: Handoff) -> None:
+    from sohoa.filehost import start_handoff
+    from tests.servers import free_port
+    from workers.services import Services
+
+    h = handoff
+    code = h.services.register.get(h.life.whole(1)[0]).code  # type: ignore[union-attr]
+    services = Services(h.settings.model_copy(update={"web_port": free_port()}))  # the fixture's host has its port
+    stop = threading.Event()
+    host = start_handoff(services, stop)
+    assert host is not None
+    try:
+        wait_until(lambda: unsent(h) == 0, 60, "the sync thread to drain the outbox")
+    finally:
+        stop.set()
+        host.stop()
+    assert h.sim.statuses() == {code: LIFE}
+    assert start_handoff(Services(h.settings.model_copy(update={"province_url": None})), stop) is None
+
+
+@pytest.mark.slow
+def test_the_sync_rq_queue_drains_the_outbox(handoff: Handoff, redis_server: RedisServer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+
+    from workers.queues import _services, connect
+    from workers.sync import ensure_drain
+
+    h = handoff
+    codes = [h.services.register.get(h.life.whole(n)[0]).code for n in range(1, 6)]  # type: ignore[union-attr]
+    monkeypatch.setenv("SOHOA_REDIS_URL", redis_server.url)
+    _services.cache_clear()
+    connection = connect(redis_server.url)
+    assert ensure_drain(connection, h.settings)
+    assert not ensure_drain(connection, h.settings)  # one drain job at a time
+    SimpleWorker(["sync"], connection=connection).work(burst=True, logging_level="WARNING")
+    _services.cache_clear()
+    assert unsent(h) == 0
+    assert h.sim.statuses() == {code: LIFE for code in codes}
