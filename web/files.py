@@ -8,6 +8,7 @@ router and sets `app.state.services` (a `workers.services.Services`).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,4 +45,4 @@ def download(token: str, request: Request) -> FileResponse:
     path = Path(folder) / "object"
     services.objects.get(file.object_key, path, verify=True)
     return FileResponse(path, media_type=file.media_type, filename=file.name,
-                        background=BackgroundTask(lambda: (path.unlink(missing_ok=True), Path(folder).rmdir())))
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -111,3 +111,14 @@ def test_the_admin_page_gets_the_same_pictures_as_svg(handoff: Handoff) -> None:
     svgs = plots_svg(handoff.services, date(2026, 3, 1), date(2026, 3, 31))
     assert set(svgs) == {"received-digitized", "on-time"}
     assert all(s.lstrip().startswith("<?xml") and "<svg" in s for s in svgs.values())
+
+
+def test_bad_report_arguments_say_what_to_do_in_english_and_vietnamese(handoff: Handoff) -> None:
+    runner = CliRunner()
+    for args, words in ((["--format", "pdf"], "định dạng không hỗ trợ"), (["--from", "31/03/2026"], "YYYY-MM-DD"),
+                        (["--from", "2026-03-31", "--to", "2026-03-01"], "ngày kết thúc trước ngày bắt đầu"),
+                        (["--format", "xlsx"], "cần --out")):
+        result = runner.invoke(app, ["report", *args])
+        assert result.exit_code == 1 and words in result.output and "Traceback" not in result.output
+    missing = runner.invoke(app, ["sync", "resend", "H39-999"])
+    assert missing.exit_code == 1 and "không có hồ sơ" in missing.output
