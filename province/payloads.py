@@ -64,11 +64,6 @@ def field_code(field: str) -> str:
     return "_".join(fold(field).upper().split()) or "KHAC"
 
 
-def is_sendable(facts: Mapping[str, Any]) -> bool:
-    """The portal files a dossier by its code and procedure: without both it cannot be sent yet."""
-    return bool(facts.get("code")) and bool(facts.get("procedure_id"))
-
-
 def dossier_record(facts: Mapping[str, Any], procedure: ProcedureInfo, agency: Agency, link: Link) -> dict[str, Any]:
     """One `DongBoHoSoMC` dossier: the whole dossier as the facts tell it, so a repeat changes nothing."""
     files = facts.get("files") or []

@@ -88,6 +88,7 @@ def snapshot(session: Session, dossier: Dossier) -> dict[str, Any]:
 def enqueue(session: Session, dossier: Dossier, kind: OutboxKind) -> Outbox:
     """Write the message of `kind` for the dossier inside the caller's transaction."""
     facts = snapshot(session, dossier) | {"at": datetime.now(UTC).isoformat()}
+    # The portal files a dossier by its code (MaHoSo) and procedure (MaTTHC): without both, wait.
     state = OutboxState.pending if facts["code"] and facts["procedure_id"] else OutboxState.waiting
     session.execute(update(Outbox).where(Outbox.dossier_id == dossier.id, Outbox.state == OutboxState.waiting)
                     .values(state=OutboxState.merged, last_error="carried by a later message"))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import getpass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 
 from sohoa.cli.output import JsonOption, console, fail, print_json
 from sohoa.settings import load_settings
+
+if TYPE_CHECKING:
+    from workers.services import Services
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 sync_app = typer.Typer(help="Hand-off to the provincial one-stop system (the outbox).", no_args_is_help=True)
@@ -26,13 +30,13 @@ def _local(at: datetime | None) -> str:
     return (at if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC"))).astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _services():  # type: ignore[no-untyped-def]
+def _services() -> Services:
     from workers.services import Services
 
     return Services(load_settings())
 
 
-def _dossier_id(services, ref: str) -> int:  # type: ignore[no-untyped-def]
+def _dossier_id(services: Services, ref: str) -> int:
     dossier = services.register.get(int(ref)) if ref.isdigit() else services.register.find_by_code(ref)
     if dossier is None:
         fail(f"no dossier {ref!r} / không có hồ sơ {ref!r}", "give a dossier number or code (sohoa search)")
@@ -63,7 +67,7 @@ def sync_status(
                       "(chưa cấu hình hệ thống một cửa tỉnh)[/]")
     console.print(" · ".join(f"{state} {n}" for state, n in counts.items()))
     for m in messages:
-        colour = {"dead": "red", "sent": "green"}.get(m["state"], "yellow")
+        colour = {"dead": "red", "sent": "green"}.get(str(m["state"]), "yellow")
         console.print(f"[{colour}]{m['state']:>8}[/] #{m['dossier_id']} {m['code'] or ''} {m['kind']} "
                       f"(message {m['id']}, tries {m['attempts']}) {m['sent_at'] or m['created_at']} "
                       f"{m['error'] or ''}")

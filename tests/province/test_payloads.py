@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from province.payloads import Agency, ProcedureInfo, dossier_record, field_code, is_sendable, portal_date, progress_step
+from province.payloads import Agency, ProcedureInfo, dossier_record, field_code, portal_date, progress_step
 
 BIRTH = ProcedureInfo("1.001193", "Đăng ký khai sinh", "Hộ tịch", "Giấy khai sinh")
 AGENCY = Agency("000.00.21.H39", "UBND xã Bình Thạnh")
@@ -58,11 +58,6 @@ def test_digitized_components_are_files_and_the_result_only_once_signed() -> Non
     returned = dossier_record(facts(files=files, legal_status=10, finished_at="2026-03-13T03:00:00+00:00",
                                     returned_at="2026-03-14T01:00:00+00:00"), BIRTH, AGENCY, link)
     assert returned["TrangThaiHoSo"] == 10 and returned["NgayTra"] == "20260314080000"
-
-
-def test_a_dossier_without_code_or_procedure_cannot_be_sent_yet() -> None:
-    assert is_sendable(facts())
-    assert not is_sendable(facts(code=None)) and not is_sendable(facts(procedure_id=None))
 
 
 def test_a_progress_step_is_the_same_step_when_sent_again() -> None:
