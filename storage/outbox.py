@@ -146,12 +146,17 @@ class OutboxRegister:
                   and_(Outbox.state == OutboxState.sending, Outbox.lease_until < now))
         known = exists().where(sent.dossier_id == Outbox.dossier_id, sent.state == OutboxState.sent)
         with self.session() as s:
-            rows = list(s.execute(select(Outbox, known).where(due, ~blocked).order_by(Outbox.id).limit(limit)
+            rows = list(s.execute(select(Outbox.id, Outbox.dossier_id, Outbox.kind, Outbox.facts, Outbox.attempts,
+                                         known).where(due, ~blocked).order_by(Outbox.id).limit(limit)
                                   .with_for_update(skip_locked=True, of=Outbox)))
-            lease = now + timedelta(seconds=lease_seconds)
-            for row, _known in rows:
-                row.state, row.lease_until, row.claimed_by = OutboxState.sending, lease, worker
-            return [Claimed(r.id, r.dossier_id, r.kind, r.facts, r.attempts, bool(k)) for r, k in rows]
+            if not rows:
+                return []
+            # Taken only if still due as this write sees it: SQLite runs the read above outside the
+            # write's transaction, so another worker may have claimed a row in between.
+            taken = set(s.scalars(update(Outbox).where(Outbox.id.in_([r[0] for r in rows]), due)
+                                  .values(state=OutboxState.sending, lease_until=now + timedelta(seconds=lease_seconds),
+                                          claimed_by=worker).returning(Outbox.id)))
+            return [Claimed(i, d, k, f, a, bool(kn)) for i, d, k, f, a, kn in rows if i in taken]
 
     def outbox_sent(self, ids: Sequence[int], *, worker: str) -> int:
         """Mark messages accepted by the portal; returns how many this worker still held."""
