@@ -6,10 +6,17 @@ import hashlib
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from province.links import BadLink, LinkSigner
+from sohoa.filehost import FileHost
 from tests.province.handoff import Handoff
+from tests.province.lifecycle import Lifecycle
+from tests.servers import S3Server, free_port, fresh_bucket, s3_server
 from workers.links import file_link, link_signer
+from workers.services import Services
+
+__all__ = ["s3_server"]
 
 
 def test_a_link_names_one_file_until_it_expires_and_cannot_be_forged() -> None:
@@ -47,3 +54,22 @@ def test_the_portal_downloads_a_file_by_its_link_and_the_read_is_logged(handoff:
     expired = LinkSigner(link_signer(h.settings).secret, ttl_seconds=-1).token(digitized.id)
     assert httpx.get(f"{url.split('/files/')[0]}/files/{expired}").status_code == 403
     assert len(h.services.register.events(dossier_id, action="file_read")) == 1  # refusals read nothing
+
+
+def test_files_in_s3_are_served_the_same_way(handoff: Handoff, s3_server: S3Server) -> None:
+    h = handoff
+    settings = h.settings.model_copy(update={
+        "s3_endpoint": s3_server.endpoint, "s3_access_key": s3_server.access_key,
+        "s3_secret_key": SecretStr(s3_server.secret_key), "s3_bucket": fresh_bucket(), "web_port": free_port()})
+    services = Services(settings)
+    life = Lifecycle(services)
+    dossier_id = life.receive(1)
+    sha = life.digitize(dossier_id)
+    digitized = services.register.files(dossier_id, "digitized")[0]
+    host = FileHost(services, "127.0.0.1", settings.web_port).start()
+    try:
+        url = file_link(settings, link_signer(settings))({"id": digitized.id, "sha256": sha}).split("#")[0]
+        answer = httpx.get(url)
+    finally:
+        host.stop()
+    assert answer.status_code == 200 and hashlib.sha256(answer.content).hexdigest() == sha
