@@ -123,7 +123,7 @@ class SyncWorker:
                               progress_step(message.facts, message.kind, self.agency)))
         return items
 
-    def _deliver(self, items: list[Item], updating: bool, report: RoundReport) -> None:
+    def _deliver(self, items: list[Item], updating: bool, report: RoundReport, *, flipped: bool = False) -> None:
         """Send `items` in one call; on a refusal find the one at fault and send the others again."""
         if not items:
             return
@@ -139,9 +139,14 @@ class SyncWorker:
                 self._refuse(named[0].message, refused.message, report)
                 self._deliver([i for i in items if i is not named[0]], updating, report)
                 return
-            if len(named) == 1:  # a dossier the portal has (or lacks) after all: send it the other way
-                self._deliver(named, not updating, report)
-                self._deliver([i for i in items if i is not named[0]], updating, report)
+            if len(named) == 1 and not flipped:
+                # A batch the portal applied but whose answer was lost (a time-out) comes back as
+                # "đã tồn tại" for its first dossier: the others are very likely there too.
+                self._deliver(items, not updating, report, flipped=True)
+                return
+            if len(named) == 1:  # a mixed batch: that dossier the other way, the rest as they were
+                self._deliver(named, not updating, report, flipped=True)
+                self._deliver([i for i in items if i is not named[0]], updating, report, flipped=True)
                 return
             half = len(items) // 2
             self._deliver(items[:half], updating, report)

@@ -252,3 +252,20 @@ def test_the_sync_rq_queue_drains_the_outbox(handoff: Handoff, redis_server: Red
     _services.cache_clear()
     assert unsent(h) == 0
     assert h.sim.statuses() == {code: LIFE for code in codes}
+
+
+def test_an_insert_batch_applied_but_answered_too_late_is_sent_again_as_one_update(handoff: Handoff) -> None:
+    h = handoff
+    for n in range(1, 11):
+        h.life.classify(h.life.receive(n))
+    h.sim.config.faults.rate, h.sim.config.faults.kinds = 1.0, ("timeout",)
+    worker = SyncWorker(h.services)
+    assert worker.round().unreachable  # the province applied the batch; its answer came too late
+    assert len(h.sim.statuses()) == 10 and unsent(h) == 10
+    h.sim.config.faults.rate = 0.0
+    before = h.sim.query("SELECT count(*) FROM call WHERE service = 'DongBoHoSoMC'")[0][0]
+    time.sleep(worker.backoff)  # the batch was given back to wait out the back-off
+    assert worker.round().sent == 10
+    calls = h.sim.query("SELECT outcome, message FROM call WHERE service = 'DongBoHoSoMC' AND id > ?", before)
+    assert [c[0] for c in calls] == ["refused", "ok"] and "đã tồn tại" in calls[0][1]
+    assert all(s == [2] for s in h.sim.statuses().values())
