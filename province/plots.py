@@ -52,8 +52,9 @@ def received_and_digitized(days: Mapping[date, tuple[int, int]], title: str, fmt
     return _save(figure, fmt)
 
 
-def on_time_rate(series: Mapping[str, Mapping[date, float]], title: str, fmt: str = "png") -> bytes:
-    """One line per field: the share of dossiers resolved on time, per day or week."""
+def on_time_rate(series: Mapping[str, Mapping[date, float]], title: str, fmt: str = "png", *,
+                 span: tuple[date, date] | None = None) -> bytes:
+    """One line per field: the share of dossiers resolved on time, per day or week, over `span`'s days."""
     import matplotlib.dates as mdates
     from matplotlib.ticker import PercentFormatter
 
@@ -63,6 +64,8 @@ def on_time_rate(series: Mapping[str, Mapping[date, float]], title: str, fmt: st
         ax.plot([mdates.date2num(d) for d in points], [100 * v for v in points.values()], marker="o",
                 linewidth=2, label=name)
     ax.set_ylim(0, 105)
+    if span is not None:  # the whole period, even when few days have points
+        ax.set_xlim(mdates.date2num(span[0]) - 0.6, mdates.date2num(span[1]) + 0.6)
     ax.yaxis.set_major_formatter(PercentFormatter())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
@@ -70,7 +73,7 @@ def on_time_rate(series: Mapping[str, Mapping[date, float]], title: str, fmt: st
     ax.set_title(f"Tỷ lệ giải quyết đúng hạn theo lĩnh vực · {title}", loc="left", fontsize=12)
     ax.spines[["top", "right"]].set_visible(False)
     if series:
-        ax.legend(frameon=False, loc="lower left", ncols=min(3, len(series)))
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, -0.08), ncols=min(4, len(series)))
     else:
         ax.text(0.5, 0.5, "Chưa có hồ sơ giải quyết trong kỳ", transform=ax.transAxes, ha="center")
     return _save(figure, fmt)

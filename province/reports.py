@@ -202,8 +202,8 @@ def on_time_by_field(rows: Iterable[DossierRow], period: Period, *, weekly: bool
         if not period.holds(row.resolved_at):
             continue
         day = _day(row.resolved_at)  # type: ignore[arg-type]
-        if weekly:
-            day = date.fromordinal(day.toordinal() - day.weekday())
+        if weekly:  # the week's Monday, or the period's first day for a week begun before it
+            day = max(date.fromordinal(day.toordinal() - day.weekday()), _day(period.start))
         cell = sums.setdefault(row.field or UNFILED, {}).setdefault(day, [0, 0])
         cell[0] += timeliness(row) != "late"
         cell[1] += 1

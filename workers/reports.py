@@ -59,10 +59,12 @@ def plots(report: Report, fmt: str = "png") -> dict[str, bytes]:
     from province.reports import on_time_by_field, per_day
 
     label = title(report.period)
-    weekly = (report.period.end - report.period.start).days > 45
+    weekly = (report.period.end - report.period.start).days > 21  # a month reads better by week
+    days = per_day(report.rows, report.period)
+    span = (min(days), max(days))
     return {
-        "received-digitized": received_and_digitized(per_day(report.rows, report.period), label, fmt),
-        "on-time": on_time_rate(on_time_by_field(report.rows, report.period, weekly=weekly), label, fmt),
+        "received-digitized": received_and_digitized(days, label, fmt),
+        "on-time": on_time_rate(on_time_by_field(report.rows, report.period, weekly=weekly), label, fmt, span=span),
     }
 
 
