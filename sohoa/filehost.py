@@ -44,10 +44,11 @@ class FileHost:
 def start_handoff(services: Services, stop: threading.Event) -> FileHost | None:
     """`sohoa run`'s hand-off: the sync thread and, for the portal's downloads, the file host.
 
-    Nothing starts when `SOHOA_PROVINCE_URL` is unset (messages then wait in the outbox).
+    Nothing starts when `SOHOA_PROVINCE_URL` is unset (messages then wait in the outbox), nor in
+    the distributed mode, where the `sync` rq queue sends and `sohoa web` serves the files.
     """
     settings = services.settings
-    if not settings.province_url:
+    if not settings.province_url or settings.redis_url:
         return None
     from workers.sync import start_sync_thread
 

@@ -231,6 +231,7 @@ def test_sohoa_run_starts_the_sync_thread_and_the_file_host(handoff: Handoff) ->
         host.stop()
     assert h.sim.statuses() == {code: LIFE}
     assert start_handoff(Services(h.settings.model_copy(update={"province_url": None})), stop) is None
+    assert start_handoff(Services(h.settings.model_copy(update={"redis_url": "redis://x"})), stop) is None
 
 
 @pytest.mark.slow
