@@ -50,8 +50,8 @@ def start_handoff(services: Services, stop: threading.Event) -> FileHost | None:
     settings = services.settings
     if not settings.province_url or settings.redis_url:
         return None
-    from workers.sync import start_sync_thread
+    from workers.sync import start_sync_threads
 
     host = FileHost(services, settings.web_host, settings.web_port).start()
-    start_sync_thread(services, stop)
+    start_sync_threads(services, stop)
     return host

@@ -22,6 +22,7 @@ It runs as a thread of `sohoa run` (embedded) or as the `sync` rq queue's job (a
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -41,6 +42,7 @@ from workers.services import Services
 
 log = logging.getLogger(__name__)
 DRAIN_JOB_ID = "sync-drain"
+_SERIAL = itertools.count(1)
 
 
 class SyncNotConfigured(Exception):
@@ -86,7 +88,7 @@ class SyncWorker:
         self.client = client or ProvinceClient(adapter_config(self.settings))
         self.link = file_link(self.settings, link_signer(self.settings))
         self.agency = Agency(self.settings.province_madonvi or self.settings.agency, self.settings.agency_name)
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{next(_SERIAL)}"
         self.backoff = 0.0
 
     # --- one round ---
@@ -209,16 +211,22 @@ class SyncWorker:
                 stop.wait(self.settings.province_poll)
 
 
-def start_sync_thread(services: Services, stop: threading.Event) -> threading.Thread | None:
-    """The embedded mode's sync worker, as a daemon thread of `sohoa run`; None when not configured."""
+def start_sync_threads(services: Services, stop: threading.Event) -> list[threading.Thread]:
+    """`SOHOA_PROVINCE_WORKERS` sync workers as daemon threads (none when not configured).
+
+    Claims keep them from sending the same message or a dossier's messages out of order, so a
+    second one only fills the time the first spends waiting for an answer.
+    """
     try:
-        worker = SyncWorker(services)
+        workers = [SyncWorker(services) for _ in range(services.settings.province_workers)]
     except SyncNotConfigured as reason:
         log.info("hand-off to the province off: %s", reason)
-        return None
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True, name="province-sync")
-    thread.start()
-    return thread
+        return []
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True, name=f"province-sync-{n}")
+               for n, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 # --- the `sync` rq queue (a province) ---

@@ -115,7 +115,7 @@ def sync_run(
     import signal
     import threading
 
-    from workers.sync import SyncNotConfigured, SyncWorker
+    from workers.sync import SyncNotConfigured, SyncWorker, start_sync_threads
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     services = _services()
@@ -136,9 +136,12 @@ def sync_run(
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    console.print(f"sending the outbox to {services.settings.province_url}; Ctrl-C stops")
+    console.print(f"sending the outbox to {services.settings.province_url} "
+                  f"({services.settings.province_workers} workers); Ctrl-C stops", soft_wrap=True)
+    threads = start_sync_threads(services, stop)
     try:
-        worker.run(stop)
+        while any(t.is_alive() for t in threads) and not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         console.print("stopped: unsent messages wait in the outbox")
 
