@@ -114,7 +114,7 @@ class Settings(BaseSettings):
                                         "adapter is unreachable.")
     province_lease_seconds: float = Field(300.0, description="A claimed message is claimed again "
                                           "after this long if its worker died.")
-    province_workers: int = Field(2, ge=1, description="Sync workers per process, sending at once: one "
+    province_workers: int = Field(1, ge=1, description="Sync workers per process, sending at once: one "
                                   "waiting for a slow answer does not hold the others.")
     province_poll: float = Field(2.0, description="Seconds between looks at the outbox when it is empty.")
     province_files_url: str | None = Field(None, description="Base URL the portal downloads files "
