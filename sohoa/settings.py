@@ -115,6 +115,39 @@ class Settings(BaseSettings):
     archive_rights: str = Field("Hạn chế", description="Access rights (chế độ sử dụng) written in every "
                                 "package's metadata.")
 
+    # --- hand-off to the provincial one-stop system (province/, workers/sync.py) ---
+    province_url: str | None = Field(None, description="Base URL of the provincial adapter; unset "
+                                     "keeps every message in the outbox.")
+    province_auth: Literal["session", "lgsp"] = Field("session", description="`session`: login with "
+                                                      "username/password; `lgsp`: OAuth2 client "
+                                                      "credentials behind a provincial LGSP gateway.")
+    province_auth_path: str = Field("/dvcqg/login", description="Path of the adapter's login.")
+    province_service_path: str = Field("/dvcqg/service", description="Path of the adapter's service calls.")
+    province_token_path: str = Field("/oauth2/token", description="Path of the LGSP OAuth2 token endpoint.")
+    province_madonvi: str | None = Field(None, description="Unit code (madonvi) at the portal; default "
+                                         "SOHOA_AGENCY.")
+    province_credentials_file: Path | None = Field(None, description="File of `key=value` lines: "
+                                                   "username, password (or client_id, client_secret, "
+                                                   "lgsp_access_token); never logged.")
+    province_timeout: float = Field(30.0, description="Seconds to wait for the adapter's answer.")
+    province_batch: int = Field(50, description="Dossiers per DongBoHoSoMC call.")
+    province_retry_intervals: list[NonNegativeInt] = Field([10, 60, 300, 1800, 7200], description=(
+        "Seconds before each new try of a message the adapter refused; after the last it is a dead "
+        "letter for `sohoa sync retry`. An unreachable adapter counts no try."))
+    province_max_backoff: float = Field(300.0, description="Longest wait between rounds while the "
+                                        "adapter is unreachable.")
+    province_lease_seconds: float = Field(300.0, description="A claimed message is claimed again "
+                                          "after this long if its worker died.")
+    province_workers: int = Field(1, ge=1, description="Sync workers per process, sending at once: one "
+                                  "waiting for a slow answer does not hold the others.")
+    province_poll: float = Field(2.0, description="Seconds between looks at the outbox when it is empty.")
+    province_files_url: str | None = Field(None, description="Base URL the portal downloads files "
+                                           "from (sohoa's web); default http://WEB_HOST:WEB_PORT.")
+    province_link_ttl: float = Field(86400.0, description="Seconds a download link stays valid.")
+    province_link_secret_file: Path | None = Field(None, description="Secret that signs download "
+                                                   "links (the same on every machine); default "
+                                                   "<home>/link-secret, made on first use.")
+
     @cached_property
     def jobs(self) -> int:
         """OCR processes to run: one per core unless set."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Dialect,
     Float,
     ForeignKey,
     Integer,
@@ -22,14 +23,35 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, stored as UTC.
+
+    SQLite keeps no time zone: SQLAlchemy writes an aware time's wall clock and drops its offset,
+    so a due date of 17:00+07:00 came back as 17:00 and was read as UTC, seven hours late (and
+    compared wrongly with UTC times in queries). Aware times are turned to UTC before they are
+    written; on SQLite they are then stored naive, as every UTC time already was.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UtcDateTime()}
 
 
 class Dossier(Base):
@@ -205,3 +227,26 @@ class SignPreparation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+
+
+class Outbox(Base):
+    """A message for the provincial system, committed with the change it reports (storage/outbox.py).
+
+    `facts` is a snapshot of the dossier's plain facts when the change happened, so a message sent
+    late still tells the province what was true then; file links are made only when it is sent.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from storage import search as fulltext
 from storage.migrate import upgrade
 from storage.models import Dossier, Event, File, Page, RoleAssignment, SigningTask, SignPreparation, Step
+from storage.outbox import OutboxRegister
+from storage.report_rows import ReportRows
 from storage.vocabulary import Action, DossierState, FileRole, ProcedureSource, StepState
 
 # Kept as names for the callers that compare states; the definitions are `DossierState`'s.
@@ -116,7 +118,7 @@ class AttachedResult:
     new: bool
 
 
-class Register:
+class Register(OutboxRegister, ReportRows):
     """Reads and writes of the register; every method is its own committed transaction."""
 
     def __init__(self, url: str) -> None:
@@ -301,6 +303,8 @@ class Register:
         if key is not None and s.scalar(select(Event.id).where(Event.key == key)) is not None:
             return False
         s.add(Event(dossier_id=dossier_id, actor=actor, action=action, detail=detail, key=key))
+        if dossier_id is not None:
+            self._enqueue_outbox(s, dossier_id, action)  # the province's message, in the same transaction
         return True
 
     def events(self, dossier_id: int | None = None, *, action: str | None = None,

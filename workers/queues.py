@@ -261,6 +261,9 @@ def sweep(connection: Redis, services: Services) -> SweepReport:
     for dossier_id in services.register.dossier_ids(states=RESUMABLE):
         if enqueue_pending(connection, dossier_id, services):
             pending.append(dossier_id)
+    from workers.sync import ensure_drain
+
+    ensure_drain(connection, services.settings)  # the province hand-off's job on the `sync` queue
     return SweepReport(abandoned, pending)
 
 

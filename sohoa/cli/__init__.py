@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "sohoa.cli.results",  # result add, signers assign/list, sign, return
     "sohoa.cli.signing",  # verify, sign-file
     "sohoa.cli.archive",  # archive export, archive verify
+    "sohoa.cli.sync",  # sync status/retry/resend/run, province-sim
+    "sohoa.cli.report",  # report
 ]
 
 # command name -> (module, the line `sohoa --help` shows): what `main` reads instead of importing.
@@ -60,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sign-file": ("sohoa.cli.signing", "Sign plain PDF files as PAdES and verify each result before writing it; print "
                                       "the level embedded."),
     "archive": ("sohoa.cli.archive", "Archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV): export and verify."),
+    "province-sim": ("sohoa.cli.sync", "Run the stand-in provincial adapter: real HTTP, its own SQLite, field checks, "
+                                      "injected faults."),
+    "sync": ("sohoa.cli.sync", "Hand-off to the provincial one-stop system (the outbox)."),
+    "report": ("sohoa.cli.report", "Biểu 06 by field per agency and in total, the 766 indicators (1.4, 4.1, 4.2, on "
+                                  "time), and plots."),
 }
 
 HELP = "Digitize one-stop dossiers: ingest scans, OCR them in Vietnamese, classify, search, sign."

@@ -40,6 +40,7 @@ def status(json_out: bool = JsonOption) -> None:
         "latest_quarantined": [{"at": e.at, **(e.detail or {})} for e in quarantined],
         "latest_rescans": [{"dossier_id": e.dossier_id, "at": e.at, **(e.detail or {})} for e in rescans],
         "intake": {"paused": paused is not None, "reason": paused},
+        "sync": register.outbox_counts(),  # the province hand-off's outbox (sohoa sync status)
     }
     if settings.redis_url:
         report["rq"] = queue_status(settings.redis_url)
@@ -59,6 +60,10 @@ def status(json_out: bool = JsonOption) -> None:
                       "hãy giải phóng dung lượng; sohoa tự tiếp tục khi đủ chỗ")
     if "rq" in report:
         print_queues(report["rq"])
+    sync = report["sync"]
+    console.print(f"province hand-off: {sync['sent']} sent, {sync['pending'] + sync['sending']} to send, "
+                  f"{sync['waiting']} waiting for a procedure"
+                  + (f", [red]{sync['dead']} dead letters[/] (sohoa sync status)" if sync["dead"] else ""))
     for e in report["latest_failures"]:
         console.print(f"[red]failed[/] #{e['dossier_id']} at step {e.get('step')}: {e.get('error')}")
     for e in report["latest_quarantined"]:

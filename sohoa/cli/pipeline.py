@@ -59,6 +59,7 @@ def run(
     jobs: int | None = typer.Option(None, help="OCR processes (default: one per core)."),
 ) -> None:
     """Watch the inbox and digitize every dossier dropped into it, until Ctrl-C."""
+    from sohoa.filehost import start_handoff
     from workers.home_lock import HomeBusy, HomeLock
     from workers.inboxes import serve_inboxes
 
@@ -98,6 +99,7 @@ def run(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
+        handoff = start_handoff(services, stop)  # the province hand-off, when SOHOA_PROVINCE_URL is set
         try:
             serve_inboxes(services, stop, submit=submit, report=lambda taken: _show_taken(taken, names),
                           report_result=_show_result)
@@ -106,6 +108,8 @@ def run(
         finally:
             stop.set()
             runner.close()
+            if handoff is not None:
+                handoff.stop()
             lock.release()
 
 
