@@ -20,6 +20,11 @@ from storage.snippet import WORD, query_terms, snippet
 from vntext import fold, has_diacritics, nfc
 
 METADATA_PAGE = 0
+CANDIDATES = 5000
+"""At most this many matching pages are ranked, the newest first. The commonest words ("ủy ban nhân
+dân", "cộng hòa xã hội chủ nghĩa") are on every page: ranking all of a province's millions of pages
+for them costs seconds and orders nothing a person wants, while a rarer query matches fewer pages
+than this and is ranked whole. Narrow a common query with words or filters to reach older pages."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,15 @@ def index_dossier(session: Session, dossier_id: int, pages: Sequence[tuple[int, 
 
 
 def search(session: Session, query: str, *, filters: SearchFilters = SearchFilters(),
-           limit: int = 20) -> list[SearchHit]:
+           limit: int = 20, candidates: int = CANDIDATES) -> list[SearchHit]:
     """Dossiers matching every word of `query`, best first, each with its best page's snippet."""
     terms = query_terms(query)
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        rows = _sqlite_rows(session, query, terms, filters, limit)
+        rows = _sqlite_rows(session, query, terms, filters, limit, candidates)
     else:
-        rows = _postgres_rows(session, query, terms, filters, limit)
+        rows = _postgres_rows(session, query, terms, filters, limit, candidates)
     best: dict[int, SearchHit] = {}
     for dossier_id, page, score, body, code, procedure_id in rows:
         if dossier_id not in best:
@@ -103,7 +108,7 @@ def _quoted(words: Sequence[str]) -> str:
 
 
 def _sqlite_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
-                 limit: int) -> list[tuple]:
+                 limit: int, candidates: int) -> list[tuple]:
     exact_terms = list(dict.fromkeys(w.lower() for w in nfc(query).split() if any(c.isalnum() for c in w)))
     # Every row the exact or phrase parts match also matches the folded words: they only add score.
     match = f"folded : ({_quoted(terms)})"
@@ -112,6 +117,14 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
     if exact_terms != terms:
         match += f" OR exact : ({_quoted(exact_terms)})"
     where, params = _filter_sql(filters)
+    # The candidate floor: the rowid of the `candidates`-th newest matching page, found by walking
+    # the folded words' doclists backwards (no ranking); only pages at or above it are ranked.
+    floor = session.execute(text(
+        "SELECT rowid FROM search_index WHERE search_index MATCH :words ORDER BY rowid DESC LIMIT 1 OFFSET :n"),
+        {"words": f"folded : ({_quoted(terms)})", "n": candidates}).scalar()
+    if floor is not None:
+        where += " AND s.rowid > :floor"
+        params["floor"] = floor
     sql = text(
         "SELECT s.dossier_id, s.page, -bm25(search_index, 1.0, 2.0) AS score, s.exact, d.code, "
         "d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
@@ -123,7 +136,7 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
 
 
 def _postgres_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
-                   limit: int) -> list[tuple]:
+                   limit: int, candidates: int) -> list[tuple]:
     """Rows matching every folded word (GIN on `folded_tsv`), ranked as SQLite ranks them.
 
     The score is the folded words' rank, plus 1 when every word typed with diacritics is found
@@ -142,12 +155,18 @@ def _postgres_rows(session: Session, query: str, terms: list[str], filters: Sear
     if len(terms) > 1:
         score += " + CASE WHEN s.folded_tsv @@ to_tsquery('simple', :phrase) THEN 0.5 ELSE 0 END"
         params["phrase"] = " <-> ".join(_pg_lexeme(t) for t in terms)
+    # Only the `candidates` newest matching pages are ranked (see CANDIDATES); for a common word the
+    # planner walks the primary key backwards instead of reading every match from the GIN index.
     sql = text(
         f"SELECT s.dossier_id, s.page, {score} AS score, "
-        "s.exact, d.code, d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
-        f"WHERE s.folded_tsv @@ to_tsquery('simple', :folded){where} ORDER BY score DESC LIMIT :rows"
+        "s.exact, d.code, d.procedure_id FROM ("
+        "SELECT dossier_id, page FROM search_index WHERE folded_tsv @@ to_tsquery('simple', :folded) "
+        "ORDER BY dossier_id DESC, page DESC LIMIT :candidates) c "
+        "JOIN search_index s ON s.dossier_id = c.dossier_id AND s.page = c.page "
+        f"JOIN dossier d ON d.id = s.dossier_id WHERE TRUE{where} ORDER BY score DESC LIMIT :rows"
     )
-    params |= {"folded": " & ".join(_pg_lexeme(t) for t in terms), "rows": limit * 10}
+    params |= {"folded": " & ".join(_pg_lexeme(t) for t in terms), "rows": limit * 10,
+               "candidates": candidates}
     return [tuple(row) for row in session.execute(sql, params)]
 
 

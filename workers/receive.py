@@ -34,6 +34,7 @@ from ingest.watch import Outcome
 from storage.keys import original_key
 from storage.models import Dossier
 from storage.register import DIGITIZING, FAILED, RECEIVED, RECEIVING
+from storage.vocabulary import Action
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
 
@@ -277,11 +278,10 @@ def resume_after_full_disk(services: Services, submit: Callable[[int], object]) 
     register = services.register
     again = register.dossier_ids(states=[RECEIVED, DIGITIZING])
     for dossier_id in register.dossier_ids(states=[FAILED]):
-        failures = register.events(dossier_id, action="failed", limit=1, newest_first=True)
+        failures = register.events(dossier_id, action=Action.FAILED, limit=1, newest_first=True)
         error = str((failures[0].detail or {}).get("error", "")) if failures else ""
         if any(sign in error for sign in FULL_SIGNS):
-            register.reset_steps(dossier_id)
-            register.update(dossier_id, state=RECEIVED, event=("watcher", "retry", {"after": "disk full"}))
+            register.reset_steps(dossier_id, actor="watcher")  # back to received, with a retry event
             again.append(dossier_id)
     for dossier_id in again:
         submit(dossier_id)

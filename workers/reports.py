@@ -20,7 +20,7 @@ from province.reports import (
     indicators,
     rows_from,
 )
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 from workers.services import Services
 
 PLOTS = {"received-digitized": "Tiếp nhận và số hóa mỗi ngày", "on-time": "Tỷ lệ đúng hạn theo lĩnh vực"}
@@ -33,7 +33,7 @@ def period_of(first: date, last: date) -> Period:
 
 
 def gather(services: Services, period: Period, agency: str | None = None) -> list[DossierRow]:
-    fields = {p.id: p.field for p in current_catalog(services)}
+    fields = {p.id: p.field for p in current_catalog(services.settings)}
     return rows_from(services.register.report_rows(period.start, period.end, agency), fields)
 
 

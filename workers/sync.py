@@ -36,7 +36,7 @@ from province.client import AdapterConfig, Credentials, ProvinceClient, Refused,
 from province.payloads import Agency, ProcedureInfo, dossier_record, progress_step
 from sohoa.settings import Settings
 from storage.outbox import Claimed
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 from workers.links import file_link, link_signer
 from workers.services import Services
 
@@ -113,7 +113,7 @@ class SyncWorker:
         return report
 
     def _prepare(self, claimed: Sequence[Claimed], report: RoundReport) -> list[Item]:
-        catalog = current_catalog(self.services)
+        catalog = current_catalog(self.services.settings)
         items = []
         for message in claimed:
             procedure = catalog.get(message.facts["procedure_id"])

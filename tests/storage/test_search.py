@@ -77,3 +77,14 @@ def test_reindexing_leaves_one_copy(register: Register) -> None:
 
 def test_punctuation_only_query_finds_nothing(register: Register) -> None:
     assert names(register, '" * -- ()') == []
+
+
+def test_a_word_on_more_pages_than_the_candidates_ranks_the_newest_only(register: Register) -> None:
+    """"khai" is on every dossier's page; with room for two candidates only the two newest are ranked."""
+    def found(candidates: int) -> set[str]:
+        with register.session() as s:
+            hits = search(s, "khai", candidates=candidates)
+        return {register.get(h.dossier_id).source_name.removesuffix(".pdf") for h in hits}  # type: ignore[union-attr]
+
+    assert found(10) == {"birth", "re-birth", "marriage", "folded-only"}
+    assert found(2) == {"marriage", "folded-only"}  # the two newest dossiers' pages

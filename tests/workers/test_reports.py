@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from sohoa.cli import app
+from sohoa.cli import app_for
 from tests.province.handoff import Handoff, handoff
 from tests.province.lifecycle import Lifecycle
 from workers.reports import plots_svg
@@ -65,7 +65,7 @@ def counts(received: int, online: int, direct: int, carried: int, resolved: int,
 
 
 def report(*args: str) -> str:
-    result = CliRunner().invoke(app, ["report", "--from", "2026-03-01", "--to", "2026-03-31", *args])
+    result = CliRunner().invoke(app_for(["report"]), ["report", "--from", "2026-03-01", "--to", "2026-03-31", *args])
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -118,7 +118,7 @@ def test_bad_report_arguments_say_what_to_do_in_english_and_vietnamese(handoff: 
     for args, words in ((["--format", "pdf"], "định dạng không hỗ trợ"), (["--from", "31/03/2026"], "YYYY-MM-DD"),
                         (["--from", "2026-03-31", "--to", "2026-03-01"], "ngày kết thúc trước ngày bắt đầu"),
                         (["--format", "xlsx"], "cần --out")):
-        result = runner.invoke(app, ["report", *args])
+        result = runner.invoke(app_for(["report"]), ["report", *args])
         assert result.exit_code == 1 and words in result.output and "Traceback" not in result.output
-    missing = runner.invoke(app, ["sync", "resend", "H39-999"])
+    missing = runner.invoke(app_for(["sync"]), ["sync", "resend", "H39-999"])
     assert missing.exit_code == 1 and "không có hồ sơ" in missing.output

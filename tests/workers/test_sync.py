@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from sohoa.cli import app
+from sohoa.cli import app_for
 from tests.province.handoff import Handoff, handoff
 from tests.servers import RedisServer, redis_server
 from workers.sync import SyncWorker
@@ -49,7 +49,7 @@ def inserts(h: Handoff) -> dict[str, int]:
 
 def sohoa(*args: str) -> Result:
     """The command in this process (the fixture's environment is the test's): starting one costs seconds."""
-    return CliRunner().invoke(app, list(args))
+    return CliRunner().invoke(app_for(list(args)), list(args))
 
 
 @pytest.mark.slow
