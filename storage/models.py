@@ -150,6 +150,11 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Added by 0004 (the web): the agencies whose dossiers the person may read, and login lockout.
+    agencies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class ApiToken(Base):
@@ -163,6 +168,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    # Added by 0004: the agency a station uploads for, an optional end, and revocation.
+    agency: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class RoleAssignment(Base):
@@ -172,3 +181,57 @@ class RoleAssignment(Base):
 
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class Agency(Base):
+    """A commune, ward or department whose dossiers a deployment keeps (a province runs many)."""
+
+    __tablename__ = "agency"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+
+
+class WebSession(Base):
+    """A signed-in browser: only the hash of the cookie's token is kept, with its CSRF token."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class SavedSearch(Base):
+    """A search a person keeps to run again (query and filters), per user."""
+
+    __tablename__ = "saved_search"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[str] = mapped_column(String(512))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditRow(Base):
+    """One read or change of personal data; append-only (triggers) and hash-chained (storage/audit.py)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[str] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    dossiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
