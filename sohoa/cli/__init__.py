@@ -18,6 +18,9 @@ COMMAND_MODULES = [
     "sohoa.cli.review",  # review, retrain
     "sohoa.cli.results",  # result add, signers assign/list, sign, return
     "sohoa.cli.signing",  # verify, sign-file
+    "sohoa.cli.users",  # users add/list/disable/enable/reset-password, tokens add/list/revoke
+    "sohoa.cli.audit",  # audit verify/export
+    "sohoa.cli.web",  # web
 ]
 
 app = typer.Typer(
