@@ -23,4 +23,4 @@ def kiosk(request: Request, code: str = Query("", max_length=64)) -> Response:
     if not web.kiosk_limiter.allow(client_ip(request) or "?"):
         return render(request, "kiosk.html", status=429, code=code, status_found=None, searched=True, limited=True)
     found = web.queries.kiosk(code)
-    return render(request, "kiosk.html", status=200 if found else 404, code=code, status_found=found, searched=True)
+    return render(request, "kiosk.html", code=code, status_found=found, searched=True)

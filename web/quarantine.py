@@ -20,9 +20,18 @@ REASON_SUFFIX = ".reason.txt"
 @dataclass(frozen=True)
 class Quarantined:
     name: str
-    reason: str
+    reason: str  # the whole `.reason.txt`: English line, Vietnamese line, reason code, file, time
     size: int
     at: datetime
+
+    @property
+    def english(self) -> str:
+        return self.reason.splitlines()[0] if self.reason else ""
+
+    @property
+    def vietnamese(self) -> str:
+        lines = self.reason.splitlines()
+        return lines[1] if len(lines) > 1 else self.english
 
 
 def entries(folder: Path, limit: int = 200) -> list[Quarantined]:

@@ -14,7 +14,7 @@ from storage.snippet import MARK_CLOSE, MARK_OPEN
 from web.auth import LANG_COOKIE
 from web.context import web_of
 from web.i18n import pick, translations
-from web.labels import LEGAL_STATUS, ROLE, STATE
+from web.labels import EVENT, LEGAL_STATUS, ROLE, STATE
 
 PER_PAGE = 20
 
@@ -26,7 +26,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "_": gettext, "lang": language, "visitor": getattr(request.state, "visitor", None),
         "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s, s)),
         "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
-        "role_label": lambda r: gettext(ROLE.get(r, r)),
+        "role_label": lambda r: gettext(ROLE.get(r, r)), "event_label": lambda a: gettext(EVENT.get(a, a)),
     }
     return web_of(request).templates.TemplateResponse(request, template, context, status_code=status)
 
