@@ -136,7 +136,7 @@ def upload(request: Request, files: Annotated[list[UploadFile], File(description
         if result.quarantined_to is not None:
             reason_file = result.quarantined_to.with_name(result.quarantined_to.name + ".reason.txt")
             if reason_file.exists():
-                reason_vi = (reason_file.read_text(encoding="utf-8").splitlines() + ["", ""])[1]
+                reason_vi = [*reason_file.read_text(encoding="utf-8").splitlines(), "", ""][1]
         web.audit.append(visitor.entry(AuditAction.UPLOAD, refused=result.reason or ""))
         return error(422, "refused", result.reason or "the file was refused", reason_vi or "tệp bị từ chối")
     if result.new and web.submit is not None:

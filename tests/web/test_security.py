@@ -57,7 +57,7 @@ def test_another_agencys_dossier_is_not_found_by_id_code_page_file_or_search(sit
                  f"/api/v1/dossiers?code={CODE_A}"):
         answer = other.get(path)
         assert answer.status_code == 404, path
-        assert CODE_A not in answer.text.split('<main id="main">')[-1]  # (the header's language link echoes the address)
+        assert CODE_A not in answer.text.split('<main id="main">')[-1]  # (the language link echoes the address)
     # nothing tells a foreign dossier from none (but the page's own address in the language link)
     assert other.get(f"/dossiers/{a}").text == unknown.text.replace("/dossiers/999999", f"/dossiers/{a}")
     assert CODE_A not in other.get("/search", params={"q": "ket hon"}).text
