@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, error: RequestValidationError) -> Response:
-        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in error.errors()]
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in error.errors()]
         if is_api(request):
             return api_error(422, detail=detail)
         _ = gettext_for(request)
