@@ -72,3 +72,24 @@ def test_audit_verify_and_export(settings: Settings, tmp_path: Path) -> None:
     assert broken.returncode == 1 and "audit row 1 is broken" in broken.stdout
     bad = sohoa("audit", "export", "--from", "yesterday")
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_sohoa_web_and_sohoa_run_serve_the_pages(settings: Settings) -> None:
+    import httpx
+
+    from tests.servers import free_port, wait_for_port
+
+    for command in (["web"], ["run"]):
+        port = free_port()
+        env = os.environ | {"SOHOA_WEB_PORT": str(port)}
+        process = subprocess.Popen([sys.executable, "-m", "sohoa", *command], env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for_port(port, timeout=90)
+            assert httpx.get(f"http://127.0.0.1:{port}/search").status_code == 303  # to the login page
+            login = httpx.get(f"http://127.0.0.1:{port}/login")
+            assert login.status_code == 200 and "Đăng nhập" in login.text
+        finally:
+            process.terminate()
+            output = process.communicate(timeout=60)[0]
+        assert f"http://127.0.0.1:{port}/" in output and "sohoa users add NAME --role admin" in output
