@@ -29,14 +29,14 @@ class Web:
     audit: Audit = field(init=False)
     queries: Queries = field(init=False)
     templates: Jinja2Templates = field(init=False)
-    login_limiter: RateLimiter = field(init=False)
+    login_failures: RateLimiter = field(init=False)
     kiosk_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         register = self.services.register
         self.accounts, self.audit, self.queries = Accounts(register), Audit(register), Queries(register)
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.login_limiter = RateLimiter(30, window=300)  # per address, over every account
+        self.login_failures = RateLimiter(30, window=300)  # wrong passwords per address, over every account
         self.kiosk_limiter = RateLimiter(self.services.settings.kiosk_per_minute)
 
 

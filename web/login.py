@@ -62,7 +62,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf):
         return _login_page(request, next, _("The form has expired. Please sign in again."), 403, username)
-    if not web.login_limiter.allow(ip or "?"):
+    if web.login_failures.full(ip or "?"):  # only failures count: a counter's clerks share one address
         web.audit.append(AuditEntry(username[:128], "", "", AuditAction.LOGIN_FAILED, ip=ip,
                                     detail={"why": "too many attempts from this address"}))
         return _login_page(request, next, _("Too many sign-in attempts from this computer. Wait a few minutes."),
@@ -70,6 +70,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     login = web.accounts.authenticate(username, password, max_failures=settings.login_max_failures,
                                       lock_minutes=settings.login_lock_minutes)
     if login.outcome is not LoginOutcome.OK or login.principal is None:
+        web.login_failures.allow(ip or "?")
         action = AuditAction.LOCKED if login.just_locked else AuditAction.LOGIN_FAILED
         web.audit.append(AuditEntry(username[:128], "", "", action, ip=ip, detail={"why": login.outcome.value}))
         if login.outcome is LoginOutcome.LOCKED and login.locked_until:

@@ -42,7 +42,17 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def full(self, key: str, now: float | None = None) -> bool:
+        """Whether `key` used up its hits in the window (without counting this look)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            return bool(hits) and len(hits) >= self.limit
+
     def allow(self, key: str, now: float | None = None) -> bool:
+        """Count a hit for `key`; False (and not counted) when its window is full."""
         now = time.monotonic() if now is None else now
         with self._lock:
             hits = self._hits.setdefault(key, deque())
