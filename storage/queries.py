@@ -88,8 +88,7 @@ class Queries:
         """Dossiers waiting for a reviewer, oldest first, and how many wait in all."""
         with self.register.session() as s:
             base = select(Dossier).where(Dossier.state == NEEDS_REVIEW)
-            rows = list(s.scalars(scope.where(base).options(selectinload(Dossier.pages))
-                                  .order_by(Dossier.received_at, Dossier.id).limit(limit)))
+            rows = list(s.scalars(scope.where(base).order_by(Dossier.received_at, Dossier.id).limit(limit)))
             total = s.scalar(scope.where(select(func.count()).select_from(Dossier)
                                          .where(Dossier.state == NEEDS_REVIEW))) or 0
             return rows, total
