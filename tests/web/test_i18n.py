@@ -30,3 +30,20 @@ def test_the_catalogs_load_and_english_is_the_msgid() -> None:
     assert translations("vi").gettext("Search") == "Tra cứu"
     assert translations("vi").gettext("Waiting for classification") == "Chờ phân loại"
     assert translations("en").gettext("Search") == "Search"
+
+
+def test_the_switch_turns_the_pages_to_english_and_back(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sohoa.settings import Settings
+    from web.app import create_app
+
+    c = TestClient(create_app(Settings(home=tmp_path / "var")), follow_redirects=False)
+    assert "Đăng nhập" in c.get("/login").text
+    switched = c.get("/lang/en", params={"next": "/login"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/login"
+    page = c.get("/login").text
+    assert "Sign in" in page and "Đăng nhập" not in page and '<html lang="en">' in page
+    assert c.get("/lang/en", params={"next": "https://evil.example/"}).headers["location"] == "/"
+    c.get("/lang/vi")
+    assert "Đăng nhập" in c.get("/login").text
