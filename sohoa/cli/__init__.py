@@ -25,6 +25,9 @@ COMMAND_MODULES = [
     "sohoa.cli.results",  # result add, signers assign/list, sign, return
     "sohoa.cli.signing",  # verify, sign-file
     "sohoa.cli.archive",  # archive export, archive verify
+    "sohoa.cli.users",  # users add/list/disable/enable/reset-password, tokens add/list/revoke
+    "sohoa.cli.audit",  # audit verify/export
+    "sohoa.cli.web",  # web
 ]
 
 # command name -> (module, the line `sohoa --help` shows): what `main` reads instead of importing.
@@ -60,6 +63,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sign-file": ("sohoa.cli.signing", "Sign plain PDF files as PAdES and verify each result before writing it; print "
                                       "the level embedded."),
     "archive": ("sohoa.cli.archive", "Archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV): export and verify."),
+    "users": ("sohoa.cli.users", "People who sign in to the web (roles and agencies)."),
+    "tokens": ("sohoa.cli.users", "Tokens of scanner stations for the upload API."),
+    "audit": ("sohoa.cli.audit", "The audit trail of every read of personal data."),
+    "web": ("sohoa.cli.web", "Serve the web pages and the station API until Ctrl-C."),
 }
 
 HELP = "Digitize one-stop dossiers: ingest scans, OCR them in Vietnamese, classify, search, sign."

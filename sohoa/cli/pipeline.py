@@ -76,6 +76,10 @@ def run(
         console.print(f"register: {settings.register_url} · objects: {settings.objects.resolve()} · "
                       f"{settings.jobs} OCR processes")
         console.print(f"results to sign: drop [cyan]<dossier code>.pdf[/] into {settings.results_inbox.resolve()}")
+        from sohoa.cli.web import print_address, serve_in_thread
+
+        web_server = serve_in_thread(services, runner.submit)
+        print_address(services)
         resumed = runner.resume()
         if resumed:
             console.print(f"resuming {len(resumed)} unfinished dossier(s)")
@@ -126,6 +130,7 @@ def run(
         except KeyboardInterrupt:
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
+            web_server.should_exit = True
             runner.close()
 
 
