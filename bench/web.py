@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.search import PAGES_PER_DOSSIER, corpus, procedure_id
 from sohoa.settings import Settings
 from storage.accounts import Accounts, Role
-from storage.queries import search_dossiers
 from storage.register import Register
 from storage.search import SearchFilters
 from tests.conftest import MARRIAGE_FORM, save_scan
@@ -132,12 +131,12 @@ def run(base: str, register: Register, dossier_id: int, args: argparse.Namespace
         limit = (page - 1) * PER_PAGE + PER_PAGE + 1
         for _ in range(3):  # warm both paths
             timed_get(client, "/search", params)
-            search_dossiers(register, query, filters, limit)
+            register.search(query, filters=filters, limit=limit)
         http, direct = [], []
         for _ in range(args.runs):
             http.append(timed_get(client, "/search", params))
             t = time.perf_counter()
-            search_dossiers(register, query, filters, limit)
+            register.search(query, filters=filters, limit=limit)
             direct.append((time.perf_counter() - t) * 1000)
         one_user += http
         (h50, h95), (d50, d95) = percentiles(http), percentiles(direct)

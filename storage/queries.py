@@ -16,8 +16,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from storage.models import Dossier, Event, File, Page, SavedSearch
-from storage.register import NEEDS_REVIEW, Register
-from storage.search import SearchFilters, SearchHit, search
+from storage.register import Register
+from storage.vocabulary import Action, DossierState, FileRole
 
 
 @dataclass(frozen=True)
@@ -87,17 +87,17 @@ class Queries:
     def review_queue(self, scope: Scope, limit: int = 50) -> tuple[list[Dossier], int]:
         """Dossiers waiting for a reviewer, oldest first, and how many wait in all."""
         with self.register.session() as s:
-            base = select(Dossier).where(Dossier.state == NEEDS_REVIEW)
+            base = select(Dossier).where(Dossier.state == DossierState.NEEDS_REVIEW)
             rows = list(s.scalars(scope.where(base).order_by(Dossier.received_at, Dossier.id).limit(limit)))
             total = s.scalar(scope.where(select(func.count()).select_from(Dossier)
-                                         .where(Dossier.state == NEEDS_REVIEW))) or 0
+                                         .where(Dossier.state == DossierState.NEEDS_REVIEW))) or 0
             return rows, total
 
     def classification_evidence(self, dossier_id: int, scope: Scope) -> list[dict[str, Any]]:
         """The classifier's evidence for its top suggestions (from its latest `classified` event)."""
         with self.register.session() as s:
             query = (select(Event.detail).join(Dossier, Dossier.id == Event.dossier_id)
-                     .where(Event.dossier_id == dossier_id, Event.action == "classified")
+                     .where(Event.dossier_id == dossier_id, Event.action == Action.CLASSIFIED)
                      .order_by(Event.id.desc()).limit(1))
             detail = s.scalar(scope.where(query))
             return list((detail or {}).get("evidence") or [])
@@ -124,7 +124,7 @@ class Queries:
             received = s.scalars(scope.where(select(Dossier.received_at).where(Dossier.received_at >= start)))
             digitized = s.scalars(scope.where(
                 select(Event.at).join(Dossier, Dossier.id == Event.dossier_id)
-                .where(Event.action == "digitized", Event.at >= start)))
+                .where(Event.action == Action.DIGITIZED, Event.at >= start)))
             counts = {today - timedelta(days=i): [0, 0] for i in range(days)}
             for column, moments in ((0, received), (1, digitized)):
                 for moment in moments:
@@ -145,6 +145,13 @@ class Queries:
                 tally[1] += int(_utc(returned or now) <= _utc(due))
         return {k: (v[0], v[1]) for k, v in out.items()}
 
+    def summaries(self, dossier_ids: list[int], scope: Scope) -> dict[int, Dossier]:
+        """The dossiers behind a page of search results, within the scope (a search is scoped too)."""
+        if not dossier_ids:
+            return {}
+        with self.register.session() as s:
+            return {d.id: d for d in s.scalars(scope.where(select(Dossier).where(Dossier.id.in_(dossier_ids))))}
+
     # --- the public kiosk ---
     def kiosk(self, code: str) -> KioskStatus | None:
         """Status by the code on the receipt slip; no name, number or address leaves here."""
@@ -155,7 +162,7 @@ class Queries:
             if row is None:
                 return None
             signed = s.scalar(select(func.count()).select_from(File)
-                              .where(File.dossier_id == row.id, File.role == "signed_result")) or 0
+                              .where(File.dossier_id == row.id, File.role == FileRole.SIGNED_RESULT)) or 0
             return KioskStatus(row.code, row.legal_status, row.state, row.received_at, row.due_at,
                                result_ready=signed > 0 or row.legal_status >= 9, returned=row.returned_at is not None)
 
@@ -184,17 +191,3 @@ def _utc(moment: datetime) -> datetime:
 
 def _vietnam_day(moment: datetime) -> date:
     return (_utc(moment) + timedelta(hours=7)).date()
-
-
-def search_dossiers(register: Register, query: str, filters: SearchFilters, limit: int) -> list[SearchHit]:
-    """`storage.search.search` in a session of its own: the same ranking as `sohoa search`."""
-    with register.session() as s:
-        return search(s, query, filters=filters, limit=limit)
-
-
-def summaries(register: Register, dossier_ids: list[int], scope: Scope) -> dict[int, Dossier]:
-    """The dossiers behind a page of results, within the scope (a search is scoped too)."""
-    if not dossier_ids:
-        return {}
-    with register.session() as s:
-        return {d.id: d for d in s.scalars(scope.where(select(Dossier).where(Dossier.id.in_(dossier_ids))))}

@@ -53,6 +53,8 @@ class Action(StrEnum):
     STORED = "stored"
     DROPPED_AGAIN = "dropped_again"
     QUARANTINED = "quarantined"
+    RELEASED = "released"  # an admin put a quarantined entry back in the inbox
+    QUARANTINE_DELETED = "quarantine_deleted"
     REFUSED = "refused"
     # pipeline
     CODE_READ = "code_read"

@@ -11,13 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from sohoa.timezone import local
 from storage.accounts import AccountError, Role
 from storage.audit import AuditAction
-from storage.register import STATES
+from storage.vocabulary import Action, DossierState
 from web import quarantine
 from web.auth import Permission, Visitor, require
 from web.context import web_of
 from web.plots import daily_bars, rate_bars
 from web.render import gettext_for, render
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 
 router = APIRouter(include_in_schema=False)
 admin_only = require(Permission.ADMIN)
@@ -25,7 +25,7 @@ admin_only = require(Permission.ADMIN)
 
 def _counts(request: Request, visitor: Visitor) -> dict[str, object]:
     web = web_of(request)
-    by_state = {s: 0 for s in STATES} | web.queries.counts_by_state(visitor.scope)
+    by_state = {s.value: 0 for s in DossierState} | web.queries.counts_by_state(visitor.scope)
     today = local(datetime.now(UTC)).date()
     day = web.queries.daily(visitor.scope, 1, today)[0]
     queues = None
@@ -45,7 +45,7 @@ def overview(request: Request, visitor: Visitor = Depends(admin_only)) -> Respon
     web, _ = web_of(request), gettext_for(request)
     scope = visitor.scope
     today = local(datetime.now(UTC)).date()
-    catalog = current_catalog(web.services)
+    catalog = current_catalog(web.services.settings)
     per_field: dict[str, list[int]] = {}
     for procedure_id, (total, on_time) in web.queries.timeliness(scope, datetime.now(UTC)).items():
         p = catalog.get(procedure_id)
@@ -55,8 +55,8 @@ def overview(request: Request, visitor: Visitor = Depends(admin_only)) -> Respon
     return render(request, "admin.html", counts=_counts(request, visitor),
                   daily=daily_bars(web.queries.daily(scope, 14, today), _("Received"), _("Digitized")),
                   rates=rate_bars(sorted((k, v[0], v[1]) for k, v in per_field.items())),
-                  failures=web.queries.latest_events("failed", scope),
-                  rescans=web.queries.latest_events("rescan_suggested", scope),
+                  failures=web.queries.latest_events(Action.FAILED, scope),
+                  rescans=web.queries.latest_events(Action.RESCAN_SUGGESTED, scope),
                   held=quarantine.entries(web.services.settings.quarantine))
 
 
@@ -76,7 +76,7 @@ def release(request: Request, name: str = Form(..., max_length=255),
     except FileNotFoundError:
         return RedirectResponse("/admin", status_code=303)
     web.audit.append(visitor.entry(AuditAction.QUARANTINE_RELEASE, name=name))
-    web.services.register.add_event(None, f"web:{visitor.principal.username}", "released", {"name": name})
+    web.services.register.add_event(None, f"web:{visitor.principal.username}", Action.RELEASED, {"name": name})
     return RedirectResponse("/admin#quarantine", status_code=303)
 
 
@@ -88,7 +88,8 @@ def delete(request: Request, name: str = Form(..., max_length=255), visitor: Vis
     except FileNotFoundError:
         return RedirectResponse("/admin", status_code=303)
     web.audit.append(visitor.entry(AuditAction.QUARANTINE_DELETE, name=name))
-    web.services.register.add_event(None, f"web:{visitor.principal.username}", "quarantine_deleted", {"name": name})
+    web.services.register.add_event(None, f"web:{visitor.principal.username}", Action.QUARANTINE_DELETED,
+                                    {"name": name})
     return RedirectResponse("/admin#quarantine", status_code=303)
 
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from storage.audit import AuditAction
 from storage.models import Dossier
 from storage.objects import CHUNK
-from storage.queries import search_dossiers, summaries
 from storage.search import SearchFilters
 from web.auth import Permission, Visitor, current_visitor, require
 from web.context import web_of
@@ -192,8 +191,8 @@ def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=30
     agencies = visitor.scope.agencies
     if agencies == ():
         return []
-    hits = search_dossiers(web.services.register, q, SearchFilters(agencies=agencies or ()), limit)
-    visible = summaries(web.services.register, [h.dossier_id for h in hits], visitor.scope)
+    hits = web.services.register.search(q, filters=SearchFilters(agencies=agencies or ()), limit=limit)
+    visible = web.queries.summaries([h.dossier_id for h in hits], visitor.scope)
     hits = [h for h in hits if h.dossier_id in visible]
     web.audit.append(visitor.entry(AuditAction.SEARCH, tuple(h.dossier_id for h in hits), query=q, via="api"))
     return [HitOut(dossier_id=h.dossier_id, code=h.code, procedure=h.procedure_id, score=h.score, page=h.page,

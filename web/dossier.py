@@ -20,12 +20,13 @@ from storage.audit import AuditAction
 from storage.local import LocalObjectStore
 from storage.models import Dossier
 from storage.objects import ObjectStoreError
+from storage.vocabulary import FileRole
 from web.auth import Permission, Visitor, require
 from web.context import web_of
 from web.labels import FILE_ROLE
 from web.pageimages import WIDTHS, PageMissing, page_image
 from web.render import render
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +51,7 @@ def dossier_page(request: Request, dossier_id: int, visitor: Visitor = Depends(r
     web = web_of(request)
     dossier = scoped_dossier(request, dossier_id, visitor)
     web.audit.append(visitor.entry(AuditAction.VIEW, (dossier.id,), purpose=dossier.procedure_id))
-    catalog = current_catalog(web.services)
+    catalog = current_catalog(web.services.settings)
     return render(request, "dossier.html", d=dossier, procedure=catalog.get(dossier.procedure_id or ""),
                   events=web.queries.events(dossier.id, visitor.scope), file_role=FILE_ROLE,
                   low=web.services.settings.rescan_confidence)
@@ -76,7 +77,7 @@ def page_image_route(request: Request, dossier_id: int, number: int,
                      visitor: Visitor = Depends(require(Permission.VIEW))) -> Response:
     web = web_of(request)
     dossier = scoped_dossier(request, dossier_id, visitor)
-    originals = [f for f in dossier.files if f.role == "original"]
+    originals = [f for f in dossier.files if f.role == FileRole.ORIGINAL]
     page = next((p for p in dossier.pages if p.number == number), None)
     try:
         path = page_image(web.services, originals, number, size if size in WIDTHS else "full",

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from storage.accounts import Role
+from storage.vocabulary import Action, DossierState, FileRole
+
 
 def N_(message: str) -> str:
     return message
 
 
-# Pipeline states of storage.register.
-STATE = {
-    "receiving": N_("Being received"),
-    "received": N_("Received"),
-    "digitizing": N_("Being digitized"),
-    "digitized": N_("Digitized"),
-    "needs_review": N_("Waiting for classification"),
-    "failed": N_("Failed"),
+# Pipeline states (storage.vocabulary.DossierState).
+STATE: dict[str, str] = {
+    DossierState.RECEIVING: N_("Being received"),
+    DossierState.RECEIVED: N_("Received"),
+    DossierState.DIGITIZING: N_("Being digitized"),
+    DossierState.DIGITIZED: N_("Digitized"),
+    DossierState.NEEDS_REVIEW: N_("Waiting for classification"),
+    DossierState.FAILED: N_("Failed"),
 }
 
 # Legal statuses synchronised with the National Public Service Portal (domain.md).
-LEGAL_STATUS = {
+LEGAL_STATUS: dict[int, str] = {
     1: N_("Newly registered"),
     2: N_("Accepted"),
     3: N_("Not accepted"),
@@ -31,40 +34,39 @@ LEGAL_STATUS = {
     10: N_("Result returned"),
 }
 
-ROLE = {
-    "station": N_("Scanner station"),
-    "archivist": N_("Archivist"),
-    "reviewer": N_("Reviewer"),
-    "official": N_("Official"),
-    "clerk": N_("Clerk"),
-    "admin": N_("Administrator"),
+ROLE: dict[str, str] = {
+    Role.STATION: N_("Scanner station"),
+    Role.ARCHIVIST: N_("Archivist"),
+    Role.REVIEWER: N_("Reviewer"),
+    Role.OFFICIAL: N_("Official"),
+    Role.CLERK: N_("Clerk"),
+    Role.ADMIN: N_("Administrator"),
 }
 
-FILE_ROLE = {
-    "original": N_("Original scan"),
-    "digitized": N_("Digitized copy (PDF/A)"),
-    "result": N_("Result"),
-    "signed_result": N_("Signed result"),
-    "receipt_slip": N_("Receipt slip"),
+FILE_ROLE: dict[str, str] = {
+    FileRole.ORIGINAL: N_("Original scan"),
+    FileRole.DIGITIZED: N_("Digitized copy (PDF/A)"),
+    FileRole.RESULT: N_("Result"),
+    FileRole.SIGNED_RESULT: N_("Signed result"),
 }
 
-# Events of a dossier's history (storage.register's event actions).
-EVENT = {
-    "received": N_("Received from the scanner"),
-    "stored": N_("Originals stored"),
-    "dropped_again": N_("The same scan was dropped again"),
-    "code_read": N_("Code read from the receipt slip"),
-    "rescan_suggested": N_("A page should be scanned again"),
-    "classified": N_("Classified by the machine"),
-    "reviewed": N_("Classified by a reviewer"),
-    "digitized": N_("Digitized"),
-    "failed": N_("Processing failed"),
-    "retry_scheduled": N_("Will be tried again"),
-    "viewed": N_("Viewed"),
-    "result_added": N_("Result attached"),
-    "signed": N_("Signed"),
-    "signature_refused": N_("Signature refused"),
-    "result_signed": N_("Result signed and sealed"),
-    "requeued": N_("Put back in the queue"),
-    "returned": N_("Result returned"),
+# Events of a dossier's history (storage.vocabulary.Action).
+EVENT: dict[str, str] = {
+    Action.RECEIVED: N_("Received from the scanner"),
+    Action.STORED: N_("Originals stored"),
+    Action.DROPPED_AGAIN: N_("The same scan was dropped again"),
+    Action.CODE_READ: N_("Code read from the receipt slip"),
+    Action.RESCAN_SUGGESTED: N_("A page should be scanned again"),
+    Action.CLASSIFIED: N_("Classified by the machine"),
+    Action.REVIEWED: N_("Classified by a reviewer"),
+    Action.DIGITIZED: N_("Digitized"),
+    Action.FAILED: N_("Processing failed"),
+    Action.RETRY_SCHEDULED: N_("Will be tried again"),
+    Action.VIEWED: N_("Viewed"),
+    Action.RESULT_ADDED: N_("Result attached"),
+    Action.SIGNED: N_("Signed"),
+    Action.SIGNATURE_REFUSED: N_("Signature refused"),
+    Action.RESULT_SIGNED: N_("Result signed and sealed"),
+    Action.REQUEUED: N_("Put back in the queue"),
+    Action.RETURNED: N_("Result returned"),
 }

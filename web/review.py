@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from storage.audit import AuditAction
-from storage.register import NEEDS_REVIEW
+from storage.vocabulary import DossierState
 from web.auth import Permission, Visitor, require
 from web.context import web_of
 from web.render import render
-from workers.classify import current_catalog, file_by_reviewer
+from workers.catalog import current_catalog
+from workers.classify import file_by_reviewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +32,7 @@ def _page(request: Request, visitor: Visitor, dossier_id: int | None, message: s
             raise HTTPException(404)
     elif waiting:
         current = web.queries.dossier(waiting[0].id, visitor.scope)
-    catalog = current_catalog(web.services)
+    catalog = current_catalog(web.services.settings)
     evidence = []
     if current is not None:
         web.audit.append(visitor.entry(AuditAction.VIEW, (current.id,), purpose="review"))
@@ -63,7 +64,7 @@ def file_dossier(request: Request, dossier_id: int, procedure: str = Form(..., m
     dossier = web.queries.dossier(dossier_id, visitor.scope)
     if dossier is None:
         raise HTTPException(404)
-    if dossier.state != NEEDS_REVIEW:
+    if dossier.state != DossierState.NEEDS_REVIEW:
         return RedirectResponse("/review", status_code=303)
     try:
         filed = file_by_reviewer(dossier.id, procedure, f"web:{visitor.principal.username}", web.services)

@@ -14,14 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from sohoa.timezone import VIETNAM
 from storage.audit import AuditAction
-from storage.queries import search_dossiers, summaries
-from storage.register import STATES
 from storage.search import SearchFilters
+from storage.vocabulary import DossierState
 from vntext import fold
 from web.auth import Permission, Visitor, require
 from web.context import Web, web_of
 from web.render import PER_PAGE, render
-from workers.classify import current_catalog
+from workers.catalog import current_catalog
 
 router = APIRouter(include_in_schema=False)
 MAX_PAGE = 50
@@ -31,6 +30,14 @@ def day(value: str) -> datetime | None:
     """A YYYY-MM-DD day as its first moment in Vietnam; anything else is no filter."""
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=VIETNAM)
+    except ValueError:
+        return None
+
+
+def state_of(value: str) -> DossierState | None:
+    """The state a filter names; anything else (empty, or typed by hand) is no filter."""
+    try:
+        return DossierState(value)
     except ValueError:
         return None
 
@@ -47,10 +54,11 @@ def filters_for(web: Web, visitor: Visitor, *, procedure: str, field: str, state
             return None
     in_field: tuple[str, ...] = ()
     if field:
-        in_field = tuple(p.id for p in current_catalog(web.services) if fold(p.field).lower() == fold(field).lower())
+        wanted = fold(field).lower()
+        in_field = tuple(p.id for p in current_catalog(web.services.settings) if fold(p.field).lower() == wanted)
         in_field = in_field or ("-",)
     until = day(received_to)
-    return SearchFilters(procedure=procedure or None, procedures=in_field, state=state if state in STATES else None,
+    return SearchFilters(procedure=procedure or None, procedures=in_field, state=state_of(state),
                          received_from=day(received_from), received_to=until + timedelta(days=1) if until else None,
                          late={"late": True, "on_time": False}.get(timeliness), agencies=agencies)
 
@@ -70,7 +78,7 @@ def search_page(
     visitor: Visitor = Depends(require(Permission.SEARCH)),
 ) -> Response:
     web = web_of(request)
-    catalog = current_catalog(web.services)
+    catalog = current_catalog(web.services.settings)
     chosen = {"q": q, "procedure": procedure, "field": field, "state": state, "from": received_from,
               "to": received_to, "timeliness": timeliness, "agency": agency}
     hits, more, rows = [], False, {}
@@ -79,9 +87,9 @@ def search_page(
                               received_from=received_from, received_to=received_to, timeliness=timeliness,
                               agency=agency)
         offset = (page - 1) * PER_PAGE
-        found = search_dossiers(web.services.register, q, filters, offset + PER_PAGE + 1) if filters else []
+        found = web.services.register.search(q, filters=filters, limit=offset + PER_PAGE + 1) if filters else []
         hits, more = found[offset:offset + PER_PAGE], len(found) > offset + PER_PAGE
-        rows = summaries(web.services.register, [h.dossier_id for h in hits], visitor.scope)
+        rows = web.queries.summaries([h.dossier_id for h in hits], visitor.scope)
         web.audit.append(visitor.entry(AuditAction.SEARCH, tuple(h.dossier_id for h in hits),
                                        purpose=procedure or None, query=q,
                                        filters={k: v for k, v in chosen.items() if v and k != "q"}, page=page))
@@ -91,7 +99,7 @@ def search_page(
     base = {k: v for k, v in chosen.items() if v}
     return render(request, "search.html", hits=hits, rows=rows, more=more, page=page, chosen=chosen,
                   first=(page - 1) * PER_PAGE + 1, procedures=sorted(catalog, key=lambda p: p.name),
-                  catalog={p.id: p for p in catalog}, fields=fields, states=STATES, agencies=agencies,
+                  catalog={p.id: p for p in catalog}, fields=fields, states=list(DossierState), agencies=agencies,
                   saved=web.queries.saved_searches(visitor.principal.user_id),
                   page_link=lambda n: "/search?" + urlencode(base | {"page": n}))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.queries import Queries, Scope, search_dossiers
+from storage.queries import Queries, Scope
 from storage.register import Register
 from storage.search import SearchFilters, index_dossier
 
@@ -32,9 +32,9 @@ def test_every_read_is_scoped_to_the_agencies(register_url: str) -> None:
     assert q.page(theirs, 1, scope) is None and q.page(mine, 1, scope) is not None
     assert q.events(theirs, scope) == [] and q.events(theirs, Scope(None))
     assert q.counts_by_state(scope) == {"receiving": 1} and q.counts_by_state(Scope(None)) == {"receiving": 2}
-    hits = search_dossiers(register, "ket hon", SearchFilters(agencies=("H39.01",)), 10)
+    hits = register.search("ket hon", filters=SearchFilters(agencies=("H39.01",)), limit=10)
     assert [h.dossier_id for h in hits] == [mine]
-    assert {h.dossier_id for h in search_dossiers(register, "ket hon", SearchFilters(), 10)} == {mine, theirs}
+    assert {h.dossier_id for h in register.search("ket hon", filters=SearchFilters(), limit=10)} == {mine, theirs}
 
 
 def test_the_kiosk_learns_only_the_status(register_url: str) -> None:
