@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,9 @@ from storage.models import Dossier, Event, File, Page, SavedSearch
 from storage.register import Register
 from storage.vocabulary import Action, DossierState, FileRole
 
+# Any SELECT, whatever its columns (a string: SQLAlchemy 2.0's Select takes no unpacked tuple at run time).
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -26,7 +29,7 @@ class Scope:
 
     agencies: tuple[str, ...] | None
 
-    def where(self, query: Select[Any]) -> Select[Any]:
+    def where(self, query: AnySelect) -> AnySelect:
         return query if self.agencies is None else query.where(Dossier.agency.in_(self.agencies))
 
 
@@ -140,6 +143,8 @@ class Queries:
                                 .where(Dossier.due_at.is_not(None)))
             out: dict[str, list[int]] = {}
             for procedure, due, returned in s.execute(query):
+                if due is None:  # (the WHERE above leaves none: this tells the type checker)
+                    continue
                 tally = out.setdefault(procedure or "", [0, 0])
                 tally[0] += 1
                 tally[1] += int(_utc(returned or now) <= _utc(due))

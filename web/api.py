@@ -13,7 +13,7 @@ import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -64,7 +64,7 @@ class HitOut(BaseModel):
     snippet: str
 
 
-ERRORS = {401: {"model": ApiError}, 403: {"model": ApiError}, 404: {"model": ApiError}}
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ApiError}, 403: {"model": ApiError}, 404: {"model": ApiError}}
 
 
 def error(status: int, code: str, message: str, message_vi: str) -> JSONResponse:

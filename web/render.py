@@ -24,9 +24,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     gettext = translations(language).gettext
     context |= {
         "_": gettext, "lang": language, "visitor": getattr(request.state, "visitor", None),
-        "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s, s)),
+        "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s) or s),
         "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
-        "role_label": lambda r: gettext(ROLE.get(r, r)), "event_label": lambda a: gettext(EVENT.get(a, a)),
+        "role_label": lambda r: gettext(ROLE.get(r) or r), "event_label": lambda a: gettext(EVENT.get(a) or a),
     }
     return web_of(request).templates.TemplateResponse(request, template, context, status_code=status)
 

@@ -49,7 +49,9 @@ class RateLimiter:
             hits = self._hits.get(key)
             while hits and hits[0] <= now - self.window:
                 hits.popleft()
-            return bool(hits) and len(hits) >= self.limit
+            if not hits:
+                return False
+            return len(hits) >= self.limit
 
     def allow(self, key: str, now: float | None = None) -> bool:
         """Count a hit for `key`; False (and not counted) when its window is full."""

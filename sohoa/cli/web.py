@@ -29,10 +29,12 @@ def web_server(services: Services, host: str, port: int,
 
 
 def serve_in_thread(services: Services, submit: Callable[[int], object] | None = None) -> uvicorn.Server:
-    """Start the web in a daemon thread (for `sohoa run`); stop it with `server.should_exit = True`."""
+    """Start the web in a daemon thread (for `sohoa run`); stop it with `server.should_exit = True`.
+
+    uvicorn takes signals only in the main thread, so Ctrl-C stays `sohoa run`'s.
+    """
     s = services.settings
     server = web_server(services, s.web_host, s.web_port, submit)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the main thread owns Ctrl-C
     threading.Thread(target=server.run, daemon=True, name="web").start()
     return server
 
