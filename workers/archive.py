@@ -123,7 +123,7 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
     """The plain facts of a dossier and local paths of its files, for the archive stage."""
     settings, register = services.settings, services.register
     code = package_id(dossier)
-    procedure = current_catalog(services).get(dossier.procedure_id) if dossier.procedure_id else None
+    procedure = current_catalog(services.settings).get(dossier.procedure_id) if dossier.procedure_id else None
     subject = procedure.name if procedure else "Hồ sơ thủ tục hành chính"
     applicant = (dossier.fields or {}).get("applicant_name")
     events = register.events(dossier.id)

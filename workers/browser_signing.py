@@ -143,7 +143,8 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
     expires = now + timedelta(minutes=settings.sign_prepare_minutes)
     fingerprint = hashlib.sha256(certificate_der).hexdigest()
     prepared = []
-    with _session(certificate_der, chain, settings) as session, tempfile.TemporaryDirectory() as tmp:
+    session = _session(certificate_der, chain, settings)  # typed as the external session `with` would not keep
+    with session, tempfile.TemporaryDirectory() as tmp:
         session.check_signer()
         for task_id in task_ids:
             t = task(task_id, services)
