@@ -58,7 +58,7 @@ def results(services: Services, tmp_path: Path) -> list[tuple[int, list[SigningT
         services.register.update(dossier.id, procedure_id="1.001193", procedure_source="reviewer",
                                  state="digitized")
         pdf = save_scan(tmp_path / f"ket-qua-{n}.pdf", [BIRTH_FORM, [f"Kết quả số {n}"]], dpi=100)
-        made.append((dossier.id, add_result(dossier.id, pdf, services, actor="test")))
+        made.append((dossier.id, add_result(dossier.id, pdf, services, actor="test").tasks))
     return made
 
 
