@@ -37,8 +37,6 @@ from storage.vocabulary import Action
 from workers.results import chain_of, check_ready, current_document, record_signature, task
 from workers.services import Services
 
-PREPARED_EVENT = "signature_prepared"
-
 
 class Refused(StrEnum):
     """Why `finish_batch` did not count a returned signature."""
@@ -157,7 +155,7 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
                                   certificate_sha256=fingerprint, state=replace(state, pdf=b"").to_json(),
                                   pdf=state.pdf, created_at=now, expires_at=expires)
             register.add_preparation(row)
-            register.add_event(t.dossier_id, person, PREPARED_EVENT,
+            register.add_event(t.dossier_id, person, Action.SIGNATURE_PREPARED,
                                {"task": t.id, "step": t.step, "certificate": fingerprint})
             prepared.append(Preparation(id=row.id, task_id=t.id, dossier_id=t.dossier_id,
                                         certificate_sha256=fingerprint, signed_attributes=state.signed_attributes,
