@@ -26,6 +26,7 @@ LANG_COOKIE = "sohoa_lang"
 class Permission(StrEnum):
     SEARCH = "search"
     VIEW = "view"
+    EXPORT = "export"
     REVIEW = "review"
     ADMIN = "admin"
     UPLOAD = "upload"
@@ -34,6 +35,7 @@ class Permission(StrEnum):
 ALLOWED: dict[Permission, frozenset[Role]] = {
     Permission.SEARCH: frozenset({Role.ARCHIVIST, Role.OFFICIAL, Role.CLERK, Role.ADMIN}),
     Permission.VIEW: frozenset({Role.ARCHIVIST, Role.REVIEWER, Role.OFFICIAL, Role.CLERK, Role.ADMIN}),
+    Permission.EXPORT: frozenset({Role.ARCHIVIST, Role.ADMIN}),  # archive packages (E-ARK SIP) hold personal data
     Permission.REVIEW: frozenset({Role.REVIEWER, Role.ADMIN}),
     Permission.ADMIN: frozenset({Role.ADMIN}),
     Permission.UPLOAD: frozenset({Role.STATION}),

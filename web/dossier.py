@@ -3,12 +3,15 @@
 Every read goes through a scoped query (another agency's dossier is a 404, whatever id or code is
 guessed) and leaves an audit row: the view, each page image, the OCR text, each download.
 Downloads are looked up by the file's id in the register, never by a key from the request, and
-the store refuses any key that would leave it (`storage.objects.check_key`).
+the store refuses any key that would leave it (`storage.objects.check_key`). An archivist's
+"Xuất gói lưu trữ" makes the dossier's E-ARK SIP (`workers.archive.export_dossier`, as `sohoa
+archive export` does) in a scratch folder, hands it over as one ZIP and leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,13 +22,14 @@ from starlette.background import BackgroundTask
 from storage.audit import AuditAction
 from storage.local import LocalObjectStore
 from storage.models import Dossier
-from storage.objects import ObjectStoreError
+from storage.objects import ObjectStoreError, sha256_file
 from storage.vocabulary import FileRole
 from web.auth import Permission, Visitor, require
 from web.context import web_of
 from web.labels import FILE_ROLE
 from web.pageimages import WIDTHS, PageMissing, page_image
-from web.render import render
+from web.render import gettext_for, render
+from workers.archive import export_dossier
 from workers.catalog import current_catalog
 
 router = APIRouter(include_in_schema=False)
@@ -115,3 +119,25 @@ def download(request: Request, dossier_id: int, file_id: int,
     web.audit.append(visitor.entry(AuditAction.DOWNLOAD, (dossier_id,), file=file.id, role=file.role,
                                    sha256=file.sha256))
     return FileResponse(path, media_type=file.media_type, filename=name, background=cleanup)
+
+
+@router.post("/dossiers/{dossier_id}/archive")
+def export_package(request: Request, dossier_id: int, visitor: Visitor = Depends(require(Permission.EXPORT))
+                   ) -> Response:
+    """The dossier's archive package (E-ARK SIP, Thông tư 05/2025/TT-BNV) as one ZIP, audited as an export."""
+    web = web_of(request)
+    dossier = scoped_dossier(request, dossier_id, visitor)
+    settings = web.services.settings
+    settings.work.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="archive-", dir=settings.work))
+    exported = export_dossier(dossier.id, web.services, scratch, as_zip=True,
+                              actor=f"web:{visitor.principal.username}")
+    if exported.package is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+        _ = gettext_for(request)
+        return render(request, "error.html", status=500, title=_("The archive package could not be made"),
+                      message=exported.detail)
+    web.audit.append(visitor.entry(AuditAction.EXPORT, (dossier.id,), purpose=dossier.procedure_id,
+                                   package=exported.package.name, sha256=sha256_file(exported.package)))
+    return FileResponse(exported.package, media_type="application/zip", filename=exported.package.name,
+                        background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True))

@@ -69,4 +69,5 @@ EVENT: dict[str, str] = {
     Action.RESULT_SIGNED: N_("Result signed and sealed"),
     Action.REQUEUED: N_("Put back in the queue"),
     Action.RETURNED: N_("Result returned"),
+    Action.ARCHIVE_EXPORTED: N_("Archive package exported"),
 }
