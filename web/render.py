@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from sohoa.timezone import local
 from storage.snippet import MARK_CLOSE, MARK_OPEN
+from storage.vocabulary import DossierState
 from web.auth import LANG_COOKIE
 from web.context import web_of
 from web.i18n import pick, translations
@@ -24,6 +25,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     gettext = translations(language).gettext
     context |= {
         "_": gettext, "lang": language, "visitor": getattr(request.state, "visitor", None),
+        "DossierState": DossierState,
         "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s) or s),
         "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
         "role_label": lambda r: gettext(ROLE.get(r) or r), "event_label": lambda a: gettext(EVENT.get(a) or a),
