@@ -28,6 +28,7 @@ from typing import Any
 from asn1crypto import x509
 
 from agent import pairing
+from agent.pairing import Pairing, PairingOffer
 from agent.pin import PinPrompt, PinRequest
 from agent.token import PinRefused, TokenProblem, Tokens, check_signed_attributes, sign_all
 from signing.remote import PAIRING_HEADER, PROTOCOL, AgentError, DigestToSign
@@ -60,15 +61,15 @@ class Agent:
     say: Callable[[str], None] = print
     max_wrong_pins: int = MAX_WRONG_PINS
     wrong_pins: int = 0
-    pairing: pairing.Pairing | None = None
-    offer: pairing.PairingOffer | None = None
+    pairing: Pairing | None = None  # (the field's name hides the module inside the class body)
+    offer: PairingOffer | None = None
     _batch: threading.Lock = field(default_factory=threading.Lock)
     _state: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.pairing = pairing.load(self.folder)
         if self.pairing is None and self.site is not None:
-            self.offer = pairing.PairingOffer(pairing.origin_of(self.site))
+            self.offer = PairingOffer(pairing.origin_of(self.site))
             self._announce_code()
 
     def _announce_code(self) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pkcs11
 from asn1crypto import algos, cms, x509
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, TokenFlag
+from pkcs11.types import SignMixin
 
 from signing.remote import DigestSignature, DigestToSign, TokenCertificate
 
@@ -121,15 +122,18 @@ def sign_all(session: pkcs11.Session, cert: TokenCertificate, items: Sequence[Di
     return [DigestSignature(id=item.id, signature=_sign(key, item)) for item in items]
 
 
-def _key_of(session: pkcs11.Session, cert: TokenCertificate) -> pkcs11.PrivateKey:
+def _key_of(session: pkcs11.Session, cert: TokenCertificate) -> SignMixin:
     ids = [obj[Attribute.ID] for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})
            if bytes(obj[Attribute.VALUE]) == cert.der]  # the search ends before the key is looked up
     for key_id in ids:
         if key_id:
             try:
-                return session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id)
+                key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id)
             except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned) as exc:
                 raise TokenProblem(f"token {cert.token!r} has no single private key for {cert.label!r}") from exc
+            if not isinstance(key, SignMixin):  # python-pkcs11 mixes `sign` in only when CKA_SIGN is set
+                raise TokenProblem(f"the private key of {cert.label!r} on token {cert.token!r} may not sign")
+            return key
     raise TokenProblem(f"the certificate {cert.label!r} is no longer on token {cert.token!r}")
 
 
@@ -146,7 +150,7 @@ def check_signed_attributes(data: bytes, digest: bytes) -> None:
         raise ValueError("data does not hash to its digest")
 
 
-def _sign(key: pkcs11.PrivateKey, item: DigestToSign) -> bytes:
+def _sign(key: SignMixin, item: DigestToSign) -> bytes:
     try:
         if key.key_type == KeyType.RSA:
             if item.data is not None:

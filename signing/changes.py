@@ -152,7 +152,7 @@ def _is_hidden_widget(resolver: HistoricalResolver, key: Key) -> bool:
         return True
     rect = _deref(_raw(widget, "/Rect"))
     try:
-        x1, y1, x2, y2 = (float(_deref(v)) for v in rect)  # type: ignore[arg-type, union-attr]
+        x1, y1, x2, y2 = (float(_deref(v)) for v in rect)
     except (TypeError, ValueError):
         return False
     return abs(x2 - x1) * abs(y2 - y1) == 0

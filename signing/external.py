@@ -235,7 +235,8 @@ class ExternalSession(SigningSession):
 
     def finish(self, state: PreparedSignature, signature: bytes) -> SignedPdf:
         """Check `signature` over the prepared attributes, embed it (B-T), add validation data for B-LT."""
-        if state.signer_certificate != self.signer.signing_cert.dump():
+        certificate = self.signer.signing_cert
+        if certificate is None or state.signer_certificate != certificate.dump():
             raise SigningProblem("the document was prepared for another certificate")
         _check_signature(state, signature)
         level = self.check_signer()

@@ -18,6 +18,7 @@ import unicodedata
 import zlib
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from fontTools import subset
 from fontTools.ttLib import TTFont
@@ -91,9 +92,11 @@ class _PrecutGlyphAccumulator(GlyphAccumulator):
 
     def __init__(self, *args, font_file: bytes, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if type(self.cidfont_obj) is CIDFontType2:
-            self.cidfont_obj.__class__ = _PrecutCIDFont
-            self.cidfont_obj.font_file = font_file
+        font = self.cidfont_obj
+        if type(font) is CIDFontType2:
+            font.__class__ = _PrecutCIDFont
+            precut = cast(_PrecutCIDFont, font)  # what the line above made it
+            precut.font_file = font_file
 
     def _extract_subset(self, options: subset.Options | None = None) -> None:
         return None

@@ -1,8 +1,8 @@
-"""A minimal web host for `GET /files/{token}` until sohoa's web app serves it.
+"""The hand-off of `sohoa run`, and a host of the province's file links alone.
 
-`sohoa run` starts it (on SOHOA_WEB_HOST:SOHOA_WEB_PORT) when the hand-off is on, so the portal can
-download the files its messages link to; tests and the benchmark start it the same way. It is only
-the files router (web/files.py) in a FastAPI app, served by uvicorn on a thread.
+`sohoa run` and `sohoa web` serve `GET /files/{token}` (web/files.py) inside the web app. The
+stand-in's tests and `bench.sync` need only that route, without accounts or pages: `FileHost` is
+the files router alone in a FastAPI app, served by uvicorn on a thread.
 """
 
 from __future__ import annotations
@@ -41,17 +41,15 @@ class FileHost:
         self.thread.join(timeout=10)
 
 
-def start_handoff(services: Services, stop: threading.Event) -> FileHost | None:
-    """`sohoa run`'s hand-off: the sync thread and, for the portal's downloads, the file host.
+def start_handoff(services: Services, stop: threading.Event) -> None:
+    """`sohoa run`'s hand-off: the sync threads (the web app it serves has the file links).
 
     Nothing starts when `SOHOA_PROVINCE_URL` is unset (messages then wait in the outbox), nor in
     the distributed mode, where the `sync` rq queue sends and `sohoa web` serves the files.
     """
     settings = services.settings
     if not settings.province_url or settings.redis_url:
-        return None
+        return
     from workers.sync import start_sync_threads
 
-    host = FileHost(services, settings.web_host, settings.web_port).start()
     start_sync_threads(services, stop)
-    return host

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     # --- web ---
     web_host: str = Field("127.0.0.1", description="Address the web UI and API listen on.")
     web_port: int = Field(8470, description="Port of the web UI and API.")
+    session_idle_minutes: float = Field(30.0, description="A web session unused this long is closed.")
+    login_max_failures: int = Field(5, description="Wrong passwords in a row that lock an account.")
+    login_lock_minutes: float = Field(15.0, description="How long a locked account stays locked.")
+    web_secure_cookies: bool = Field(False, description="Mark cookies Secure (set it behind a TLS "
+                                     "proxy; requests that arrive over HTTPS get it anyway).")
+    kiosk_per_minute: int = Field(30, description="Look-ups one address may make a minute on the "
+                                  "public progress kiosk.")
 
     # --- signing ---
     tsa_url: str | None = Field(None, description="RFC 3161 timestamp authority; unset signs PAdES "

@@ -31,12 +31,11 @@ def utcnow() -> datetime:
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """A moment, stored as UTC.
+    """A moment, stored in UTC and read back with its zone on every backend.
 
-    SQLite keeps no time zone: SQLAlchemy writes an aware time's wall clock and drops its offset,
-    so a due date of 17:00+07:00 came back as 17:00 and was read as UTC, seven hours late (and
-    compared wrongly with UTC times in queries). Aware times are turned to UTC before they are
-    written; on SQLite they are then stored naive, as every UTC time already was.
+    SQLite keeps no zone: without this, an aware time in +07:00 (a due date at 17:00 Vietnam time)
+    was stored as its wall-clock digits and read back as if UTC, seven hours off, while times made
+    in UTC were right. Naive values are taken as UTC, as the rest of sohoa writes them.
     """
 
     impl = DateTime(timezone=True)
@@ -48,6 +47,9 @@ class UtcDateTime(TypeDecorator[datetime]):
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -185,6 +187,11 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Added by 0004 (the web): the agencies whose dossiers the person may read, and login lockout.
+    agencies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class ApiToken(Base):
@@ -198,6 +205,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    # Added by 0004: the agency a station uploads for, an optional end, and revocation.
+    agency: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class RoleAssignment(Base):
@@ -250,3 +261,57 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Agency(Base):
+    """A commune, ward or department whose dossiers a deployment keeps (a province runs many)."""
+
+    __tablename__ = "agency"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+
+
+class WebSession(Base):
+    """A signed-in browser: only the hash of the cookie's token is kept, with its CSRF token."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class SavedSearch(Base):
+    """A search a person keeps to run again (query and filters), per user."""
+
+    __tablename__ = "saved_search"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[str] = mapped_column(String(512))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditRow(Base):
+    """One read or change of personal data; append-only (triggers) and hash-chained (storage/audit.py)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    agency: Mapped[str] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    dossiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))

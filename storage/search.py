@@ -35,6 +35,7 @@ class SearchFilters:
     received_from: datetime | None = None
     received_to: datetime | None = None
     late: bool | None = None
+    agencies: tuple[str, ...] = ()  # only these agencies' dossiers (a person's scope); () is every agency
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, object]]:
         names = [f"p{i}" for i in range(len(filters.procedures))]
         clauses.append(f"d.procedure_id IN ({', '.join(':' + n for n in names)})")
         params |= dict(zip(names, filters.procedures, strict=True))
+    if filters.agencies:
+        names = [f"a{i}" for i in range(len(filters.agencies))]
+        clauses.append(f"d.agency IN ({', '.join(':' + n for n in names)})")
+        params |= dict(zip(names, filters.agencies, strict=True))
     if filters.state:
         clauses.append("d.state = :state")
         params["state"] = filters.state

@@ -53,6 +53,8 @@ class Action(StrEnum):
     STORED = "stored"
     DROPPED_AGAIN = "dropped_again"
     QUARANTINED = "quarantined"
+    RELEASED = "released"  # an admin put a quarantined entry back in the inbox
+    QUARANTINE_DELETED = "quarantine_deleted"
     REFUSED = "refused"
     # pipeline
     CODE_READ = "code_read"
@@ -71,8 +73,11 @@ class Action(StrEnum):
     # results and signing
     ROLE_ASSIGNED = "role_assigned"
     RESULT_ADDED = "result_added"
+    SIGNATURE_PREPARED = "signature_prepared"  # browser signing: a document waits for the token's signature
     SIGNED = "signed"
     SIGNATURE_REFUSED = "signature_refused"
     RESULT_SIGNED = "result_signed"
     RETURNED = "returned"
+    # archive
+    ARCHIVE_EXPORTED = "archive_exported"  # a package holds personal data: logged as a read of the dossier
 

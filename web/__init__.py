@@ -1,1 +1,2 @@
-"""sohoa's web: the HTTP API and pages (this branch adds only the files router, web/files.py)."""
+"""The web application: pages for archivists, reviewers, officials, clerks and admins, the public
+kiosk, and the stations' upload API, over the same register, object store and search as the CLI."""

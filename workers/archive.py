@@ -37,13 +37,14 @@ from archive.package import DIGITIZED, ORIGINALS, package_name
 from archive.verify import open_package
 from archive.xml import VIETNAM
 from ocr.pdfa import pdfa_problems
+from signing import StepState
 from signing import verify as verify_signatures
 from storage.local import LocalObjectStore
 from storage.models import Dossier, Event, File, SigningTask
+from storage.vocabulary import Action, FileRole
 from workers.catalog import current_catalog
 from workers.services import Services
 
-EXPORTED = "archive_exported"  # the event that logs an export as a read of the dossier
 SOFTWARE_ACTORS = {"ocr", "classifier", "pipeline", "signing", "trainer", "sweeper", "results-folder"}
 DIGITIZED_TYPE = "Bản sao điện tử số hóa từ hồ sơ giấy"
 RESULT_TYPE = "Kết quả giải quyết thủ tục hành chính"
@@ -97,7 +98,7 @@ def export_dossier(dossier_id: int, services: Services, out_dir: Path, *, as_zip
             written = write_package(facts, out_dir, version=csip, as_zip=as_zip)
         except (PackageError, OSError) as error:
             return Exported(dossier_id, None, Outcome.failed, str(error))
-    register.add_event(dossier_id, actor, EXPORTED, {"package": package_name(facts, as_zip=as_zip),
+    register.add_event(dossier_id, actor, Action.ARCHIVE_EXPORTED, {"package": package_name(facts, as_zip=as_zip),
                                                      "csip": csip.value, "outcome": outcome.value})
     return Exported(dossier_id, written.path, outcome, f"{written.files} files, {written.bytes} bytes")
 
@@ -130,13 +131,13 @@ def dossier_facts(dossier: Dossier, services: Services, work: Path) -> DossierFa
     tasks = register.signing_tasks(dossier.id)
 
     originals: list[PackageFile] = []
-    for n, f in enumerate(register.files(dossier.id, "original"), start=1):
+    for n, f in enumerate(register.files(dossier.id, FileRole.ORIGINAL), start=1):
         name = _safe_name(f.name)
         if any(o.name == name for o in originals):
             name = f"{n:03d}-{name}"
         originals.append(_package_file(f, name, services, work))
     documents = []
-    digitized = register.files(dossier.id, "digitized")
+    digitized = register.files(dossier.id, FileRole.DIGITIZED)
     if digitized:
         copy = _package_file(digitized[-1], f"{code}.01.pdf", services, work)
         documents.append(Document(1, DIGITIZED_TYPE, subject, settings.agency_name,
@@ -173,7 +174,7 @@ def _chains(tasks: list[SigningTask]) -> list[list[SigningTask]]:
     by_file: dict[int, list[SigningTask]] = {}
     for t in tasks:
         by_file.setdefault(t.file_id, []).append(t)
-    return [chain for chain in by_file.values() if all(t.state == "verified" for t in chain)]
+    return [chain for chain in by_file.values() if all(t.state == StepState.verified for t in chain)]
 
 
 def _package_file(f: File, name: str, services: Services, work: Path) -> PackageFile:
@@ -230,25 +231,25 @@ def _history(events: list[Event], tasks: list[SigningTask], originals: list[Pack
         agent_id = agents.of(e.actor)
         role = "executing program" if agents.known[e.actor].kind == "software" else "implementer"
         who: tuple[tuple[str, str], ...] = ((agent_id, role), (f"agency-{agency_code}", "authorizer"))
-        if e.action == "stored":
+        if e.action == Action.STORED:
             fixity = "; ".join(f"{f.name} SHA-256 {f.sha256}" for f in originals)
             text = f"Bản gốc được tiếp nhận và lưu, kiểm tra SHA-256 khi lưu ({detail.get('files', '?')} tệp)"
             out.append(PremisEvent(f"event-{e.id}", "ingestion", e.at, text, outcome_detail=fixity, agents=who,
                                    objects=rep1))
-        elif e.action == "digitized":
+        elif e.action == Action.DIGITIZED:
             out.append(PremisEvent(f"event-{e.id}", "creation", e.at,
                                    "Nhận dạng ký tự (OCR, Tesseract vie) và tạo bản PDF/A-2b hai lớp", agents=who,
                                    objects=copy))
-        elif e.action in ("classified", "reviewed"):
+        elif e.action in (Action.CLASSIFIED, Action.REVIEWED):
             text = f"Phân loại theo thủ tục {detail.get('procedure', '')}"
             if "confidence" in detail:
                 text += f" (độ tin cậy {detail['confidence']})"
             out.append(PremisEvent(f"event-{e.id}", "metadata extraction", e.at, text, agents=who))
-        elif e.action == "code_read":
+        elif e.action == Action.CODE_READ:
             out.append(PremisEvent(f"event-{e.id}", "metadata extraction", e.at,
                                    f"Đọc mã hồ sơ {detail.get('code', '')} từ giấy tiếp nhận", agents=who))
     for t in tasks:
-        if t.state != "verified" or t.signed_at is None:
+        if t.state != StepState.verified or t.signed_at is None:
             continue
         who = ((agents.of(t.signer_certificate or t.assignee or t.role), "implementer"),)
         objects = (result_paths[t.file_id],) if t.file_id in result_paths else ()

@@ -37,8 +37,6 @@ from storage.vocabulary import Action
 from workers.results import chain_of, check_ready, current_document, record_signature, task
 from workers.services import Services
 
-PREPARED_EVENT = "signature_prepared"
-
 
 class Refused(StrEnum):
     """Why `finish_batch` did not count a returned signature."""
@@ -143,7 +141,8 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
     expires = now + timedelta(minutes=settings.sign_prepare_minutes)
     fingerprint = hashlib.sha256(certificate_der).hexdigest()
     prepared = []
-    with _session(certificate_der, chain, settings) as session, tempfile.TemporaryDirectory() as tmp:
+    session = _session(certificate_der, chain, settings)  # typed as the external session `with` would not keep
+    with session, tempfile.TemporaryDirectory() as tmp:
         session.check_signer()
         for task_id in task_ids:
             t = task(task_id, services)
@@ -156,7 +155,7 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
                                   certificate_sha256=fingerprint, state=replace(state, pdf=b"").to_json(),
                                   pdf=state.pdf, created_at=now, expires_at=expires)
             register.add_preparation(row)
-            register.add_event(t.dossier_id, person, PREPARED_EVENT,
+            register.add_event(t.dossier_id, person, Action.SIGNATURE_PREPARED,
                                {"task": t.id, "step": t.step, "certificate": fingerprint})
             prepared.append(Preparation(id=row.id, task_id=t.id, dossier_id=t.dossier_id,
                                         certificate_sha256=fingerprint, signed_attributes=state.signed_attributes,

@@ -27,6 +27,9 @@ COMMAND_MODULES = [
     "sohoa.cli.archive",  # archive export, archive verify
     "sohoa.cli.sync",  # sync status/retry/resend/run, province-sim
     "sohoa.cli.report",  # report
+    "sohoa.cli.users",  # users add/list/disable/enable/reset-password, tokens add/list/revoke
+    "sohoa.cli.audit",  # audit verify/export
+    "sohoa.cli.web",  # web
 ]
 
 # command name -> (module, the line `sohoa --help` shows): what `main` reads instead of importing.
@@ -67,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sohoa.cli.sync", "Hand-off to the provincial one-stop system (the outbox)."),
     "report": ("sohoa.cli.report", "Biểu 06 by field per agency and in total, the 766 indicators (1.4, 4.1, 4.2, on "
                                   "time), and plots."),
+    "users": ("sohoa.cli.users", "People who sign in to the web (roles and agencies)."),
+    "tokens": ("sohoa.cli.users", "Tokens of scanner stations for the upload API."),
+    "audit": ("sohoa.cli.audit", "The audit trail of every read of personal data."),
+    "web": ("sohoa.cli.web", "Serve the web pages and the station API until Ctrl-C."),
 }
 
 HELP = "Digitize one-stop dossiers: ingest scans, OCR them in Vietnamese, classify, search, sign."

@@ -80,6 +80,10 @@ def run(
         console.print(f"register: {settings.register_url} · objects: {settings.objects.resolve()} · "
                       f"{settings.jobs} OCR processes")
         console.print(f"results to sign: drop [cyan]<dossier code>.pdf[/] into {settings.results_inbox.resolve()}")
+        from sohoa.cli.web import print_address, serve_in_thread
+
+        web_server = serve_in_thread(services, runner.submit)
+        print_address(services)
         resumed = runner.resume()
         if resumed:
             console.print(f"resuming {len(resumed)} unfinished dossier(s)")
@@ -99,7 +103,7 @@ def run(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_retrain_periodically, args=(services, stop), daemon=True).start()
-        handoff = start_handoff(services, stop)  # the province hand-off, when SOHOA_PROVINCE_URL is set
+        start_handoff(services, stop)  # the province hand-off, when SOHOA_PROVINCE_URL is set
         try:
             serve_inboxes(services, stop, submit=submit, report=lambda taken: _show_taken(taken, names),
                           report_result=_show_result)
@@ -107,9 +111,8 @@ def run(
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
             stop.set()
+            web_server.should_exit = True
             runner.close()
-            if handoff is not None:
-                handoff.stop()
             lock.release()
 
 

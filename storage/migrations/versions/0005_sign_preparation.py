@@ -1,7 +1,7 @@
 """sign_preparation: documents prepared for a signature made on an official's own PC
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 Why: in browser signing the server prepares each document (interrupted PAdES signing) and waits
 for the token on the official's PC to sign its digest. The prepared revision and its signed
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,49 @@
+"""Rendering a page: the template gets the language's gettext, the visitor, the CSRF token and the
+Vietnam clock; Jinja2 escapes every value (OCR text included) unless a template says otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
+
+from sohoa.timezone import local
+from storage.snippet import MARK_CLOSE, MARK_OPEN
+from storage.vocabulary import DossierState
+from web.auth import LANG_COOKIE
+from web.context import web_of
+from web.i18n import pick, translations
+from web.labels import EVENT, LEGAL_STATUS, ROLE, STATE
+
+PER_PAGE = 20
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    language = pick(request.cookies.get(LANG_COOKIE))
+    gettext = translations(language).gettext
+    context |= {
+        "_": gettext, "lang": language, "visitor": getattr(request.state, "visitor", None),
+        "DossierState": DossierState,
+        "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s) or s),
+        "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
+        "role_label": lambda r: gettext(ROLE.get(r) or r), "event_label": lambda a: gettext(EVENT.get(a) or a),
+    }
+    return web_of(request).templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def gettext_for(request: Request) -> Any:
+    return translations(pick(request.cookies.get(LANG_COOKIE))).gettext
+
+
+def highlight(snippet: str) -> Markup:
+    """A search snippet as HTML: the text escaped (OCR may read `<script>`), only the marks kept."""
+    out = []
+    for i, part in enumerate(snippet.split(MARK_OPEN)):
+        if i == 0:
+            out.append(escape(part))
+            continue
+        marked, _, rest = part.partition(MARK_CLOSE)
+        out.append(Markup("<mark>") + escape(marked) + Markup("</mark>") + escape(rest))
+    return Markup("").join(out)
