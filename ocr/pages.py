@@ -59,6 +59,17 @@ def expand_sources(sources: Sequence[Path]) -> list[Path]:
     return files
 
 
+def count_pages(source: Path) -> int:
+    """Pages in one file or folder, without decoding any image (the web finds a page's original by it)."""
+    if source.is_dir():
+        return sum(count_pages(p) for p in expand_sources([source]))
+    if source.suffix.lower() == ".pdf":
+        with pikepdf.open(source) as pdf:
+            return len(pdf.pages)
+    with Image.open(source) as image:
+        return getattr(image, "n_frames", 1)
+
+
 def split_pages(sources: Sequence[Path], work_dir: Path, dpi: int = 300) -> list[PageImage]:
     """One `PageImage` per page of the dossier, numbered from 1 across all its files in order."""
     return list(iter_pages(sources, work_dir, dpi))

@@ -39,11 +39,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
-from sohoa.settings import Settings, load_settings
+from sohoa.settings import Settings
 from storage.vocabulary import RESUMABLE, Action, DossierState
 from workers import metrics, pool
 from workers.pipeline import QUEUES, Context, Outcome, StepFailed, advance, pending_step
-from workers.services import Services
+from workers.services import Services, worker_services
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,6 @@ def enqueue_pending(connection: Redis, dossier_id: int, services: Services, *, f
 
 # --- inside a worker ---
 @cache
-def _services() -> Services:
-    """Opened once per worker process and reused by every job it runs."""
-    return Services(load_settings())
-
-
-@cache
 def worker_pages(jobs: int) -> pool.PagePool:
     """`jobs` page processes (one Tesseract thread each), started once and kept for the worker's life.
 
@@ -194,7 +188,7 @@ def lease(connection: Redis, jid: str) -> Iterator[None]:
 
 def run_stage(dossier_id: int, stage: str) -> str:
     """The rq job: advance the dossier through the steps of this queue, then enqueue the next queue's job."""
-    services = _services()
+    services = worker_services()
     current = get_current_job()
     connection = current.connection if current else connect(services.settings.redis_url or "")
     ctx = Context(services=services, pages=worker_pages(services.settings.jobs))

@@ -7,9 +7,9 @@ machine finds the same services. The backends are picked here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
-from sohoa.settings import Settings
+from sohoa.settings import Settings, load_settings
 from storage.local import LocalObjectStore
 from storage.objects import ObjectStore
 from storage.register import Register
@@ -36,3 +36,9 @@ class Services:
                                  s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,
                                  s.s3_bucket, secure=s.s3_secure, retention_years=s.s3_retention_years)
         return LocalObjectStore(s.objects)
+
+
+@cache
+def worker_services() -> Services:
+    """The services of an rq worker process: opened once and reused by every job it runs, whatever its queue."""
+    return Services(load_settings())

@@ -38,7 +38,7 @@ from sohoa.settings import Settings
 from storage.outbox import Claimed
 from workers.catalog import current_catalog
 from workers.links import file_link, link_signer
-from workers.services import Services
+from workers.services import Services, worker_services
 
 log = logging.getLogger(__name__)
 DRAIN_JOB_ID = "sync-drain"
@@ -234,9 +234,7 @@ def sync_job() -> str:
     """The rq job: drain the outbox for up to a minute, then queue the next drain after the poll time."""
     from rq import get_current_job
 
-    from workers.queues import _services
-
-    services = _services()
+    services = worker_services()
     report = _rq_worker(services).drain(budget=60.0)
     current = get_current_job()
     if current is not None:

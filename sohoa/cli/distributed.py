@@ -53,7 +53,8 @@ def worker(
 
     from sohoa.settings import load_settings
     from workers import metrics
-    from workers.queues import STAGES, _services, connect, queue_report, sweep_forever
+    from workers.queues import STAGES, connect, queue_report, sweep_forever
+    from workers.services import worker_services
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -69,7 +70,7 @@ def worker(
         metrics.serve(metrics_port, lambda: queue_report(connect(url)))
     stop = threading.Event()
     if not burst:
-        threading.Thread(target=sweep_forever, args=(settings.redis_url, _services(), stop), daemon=True).start()
+        threading.Thread(target=sweep_forever, args=(settings.redis_url, worker_services(), stop), daemon=True).start()
     console.print(f"sohoa worker on {', '.join(queues)} · {settings.jobs} page processes · {settings.redis_url}")
     try:
         while True:

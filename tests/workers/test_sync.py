@@ -239,18 +239,19 @@ def test_the_sync_rq_queue_drains_the_outbox(handoff: Handoff, redis_server: Red
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from rq import SimpleWorker
 
-    from workers.queues import _services, connect
+    from workers.queues import connect
+    from workers.services import worker_services
     from workers.sync import ensure_drain
 
     h = handoff
     codes = [h.services.register.get(h.life.whole(n)[0]).code for n in range(1, 6)]  # type: ignore[union-attr]
     monkeypatch.setenv("SOHOA_REDIS_URL", redis_server.url)
-    _services.cache_clear()
+    worker_services.cache_clear()
     connection = connect(redis_server.url)
     assert ensure_drain(connection, h.settings)
     assert not ensure_drain(connection, h.settings)  # one drain job at a time
     SimpleWorker(["sync"], connection=connection).work(burst=True, logging_level="WARNING")
-    _services.cache_clear()
+    worker_services.cache_clear()
     assert unsent(h) == 0
     assert h.sim.statuses() == {code: LIFE for code in codes}
 
