@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pikepdf
 from PIL import Image, ImageDraw
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.objects import sha256_file
 from workers.archive import export_dossiers
 from workers.services import Services

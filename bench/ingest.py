@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw
 import ingest.intake
 import ingest.settle
 import workers.receive
-from sohoa.settings import Settings
+from settings import Settings
 from storage.local import LocalObjectStore
 from storage.register import Register
 from workers.inboxes import serve_inboxes

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from bench import in_turn
 from ocr.pages import split_pages
 from ocr.recognize import recognize_page
-from sohoa.settings import Settings
+from settings import Settings
 from storage.models import Dossier
 from workers.inline import InlineRunner
 from workers.receive import receive

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sohoa.settings import Settings
+from settings import Settings
 from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, save_scan
 from tests.servers import RedisServer
 from workers.queues import connect, enqueue_pending

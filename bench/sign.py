@@ -137,7 +137,7 @@ def browser_path(args: argparse.Namespace, pki, pdf: bytes, tmp: Path) -> None:
     """Prepare, sign in sohoa-agent over HTTP, finish (B-LT, verified, stored): the browser's batch."""
     os.environ.update({"SOHOA_HOME": str(tmp / "var"), "SOHOA_TSA_URL": pki.tsa_url,
                        "SOHOA_TRUST_ROOTS": f'["{pki.root_pem}"]'})
-    from sohoa.settings import Settings
+    from settings import Settings
     from workers.browser_signing import Returned, finish_batch, prepare_batch
     from workers.results import add_result, assign
     from workers.services import Services

@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from settings import Settings
 from sohoa.filehost import FileHost
-from sohoa.settings import Settings
 from tests.province.handoff import CREDENTIALS, handoff_env
 from tests.province.lifecycle import Lifecycle
 from tests.servers import free_port, wait_for_port

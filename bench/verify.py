@@ -113,7 +113,7 @@ def main() -> None:
     python = sys.executable
     bare = startup([python, "-c", "pass"])
     command = startup([python, "-m", "sohoa", "verify", "--help"])
-    own = startup([python, "-c", "import signing, sohoa.settings"])
+    own = startup([python, "-c", "import signing, settings"])
     print(f"start-up: python -c pass {bare * 1000:.0f} ms   sohoa verify --help {command * 1000:.0f} ms "
           f"(+{(command - bare) * 1000:.0f} ms)")
     print(f"          imports of the verify command itself (signing, settings): {(own - bare) * 1000:.0f} ms")

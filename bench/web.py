@@ -30,7 +30,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search import PAGES_PER_DOSSIER, corpus, procedure_id
-from sohoa.settings import Settings
+from settings import Settings
 from storage.accounts import Accounts, Role
 from storage.register import Register
 from storage.search import SearchFilters

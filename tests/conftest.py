@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from sohoa.settings import Settings
+from settings import Settings
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 # The few public samples the tests read (manifest, page truths, six dossiers), shipped with the

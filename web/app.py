@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sohoa.settings import Settings, load_settings
+from settings import Settings, load_settings
 from web import admin, api, dossier, files, kiosk, login, review, search
 from web.auth import BadCsrf, Forbidden, NotSignedIn
 from web.context import STATIC, Web

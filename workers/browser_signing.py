@@ -27,11 +27,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from settings import Settings
 from signing import SignatureAppearance, SigningProblem, StepNotReady, check_turn, vietnam_time
 from signing.external import ExternalSession, PreparedSignature
 from signing.pades import Level
 from signing.remote import DigestToSign, unb64
-from sohoa.settings import Settings
 from storage.models import SignPreparation
 from storage.vocabulary import Action
 from workers.results import chain_of, check_ready, current_document, record_signature, task

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from procedures.calendar import WorkCalendar, load_calendar
 from procedures.catalog import Catalog, CatalogError, load_catalog
-from sohoa.settings import Settings
+from settings import Settings
 
 
 class CatalogUnavailable(Exception):

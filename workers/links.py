@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from province.links import LinkSigner
-from sohoa.settings import Settings
+from settings import Settings
 
 
 def link_signer(settings: Settings) -> LinkSigner:

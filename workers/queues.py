@@ -39,7 +39,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.vocabulary import RESUMABLE, Action, DossierState
 from workers import metrics, pool
 from workers.pipeline import QUEUES, Context, Outcome, StepFailed, advance, pending_step

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from settings import Settings
 from signing import CopyAppearance, Level, SigningSession, load_p12, verify
-from sohoa.settings import Settings
 
 
 class SealNotConfigured(RuntimeError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from sohoa.settings import Settings, load_settings
+from settings import Settings, load_settings
 from storage.local import LocalObjectStore
 from storage.objects import ObjectStore
 from storage.register import Register

@@ -34,7 +34,7 @@ from typing import Any
 
 from province.client import AdapterConfig, Credentials, ProvinceClient, Refused, Unreachable
 from province.payloads import Agency, ProcedureInfo, dossier_record, progress_step
-from sohoa.settings import Settings
+from settings import Settings
 from storage.outbox import Claimed
 from workers.catalog import current_catalog
 from workers.links import file_link, link_signer

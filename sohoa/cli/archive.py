@@ -47,7 +47,7 @@ def export_command(
     JSON lines: dossier_id, package, outcome (written, skipped, redone, failed), detail.
     """
     from archive.xml import VIETNAM
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.archive import Outcome, export_dossier
     from workers.services import Services
 
@@ -102,7 +102,7 @@ def verify_command(
 
     Exit 0 when every package passes, 1 otherwise. JSON lines: path, package_id, ok, problems, checked.
     """
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.archive import verify_archive_package
 
     roots = [*load_settings().trust_roots, *trust]

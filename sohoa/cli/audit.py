@@ -17,7 +17,7 @@ audit_app = typer.Typer(help="The audit trail of every read of personal data.", 
 
 
 def _audit() -> Audit:
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.audit import Audit
     from workers.services import Services
 

@@ -26,7 +26,7 @@ def watch(
     Runs no OCR itself: put it on the machine that sees the scanner share, and `sohoa worker` on
     the OCR machines. Originals go straight to the object store, so no shared folder is needed.
     """
-    from sohoa.settings import load_settings
+    from settings import load_settings
 
     if not load_settings().redis_url:
         fail("sohoa watch needs SOHOA_REDIS_URL", "set it, or use `sohoa run` on a single machine")
@@ -51,7 +51,7 @@ def worker(
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from rq import SimpleWorker
 
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers import metrics
     from workers.queues import STAGES, connect, queue_report, sweep_forever
     from workers.services import worker_services
@@ -97,7 +97,7 @@ def retry(
 
     With SOHOA_REDIS_URL the dossiers are enqueued for the workers; otherwise they run here.
     """
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.vocabulary import DossierState
     from workers.dispatch import make_runner
     from workers.services import Services

@@ -17,8 +17,8 @@ from sohoa.cli.output import JsonOption, actor, console, fail, print_json
 
 def status(json_out: bool = JsonOption) -> None:
     """Dossiers per pipeline state, the latest failures, quarantined files and rescan suggestions."""
+    from settings import load_settings
     from sohoa.cli.distributed import print_queues, queue_status
-    from sohoa.settings import load_settings
     from storage.vocabulary import Action, DossierState
     from workers.receive import disk_full_reason
     from workers.services import Services
@@ -85,7 +85,7 @@ def show(
     json_out: bool = JsonOption,
 ) -> None:
     """A dossier: code, state, files with SHA-256, pages with confidence, and its history."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.vocabulary import Action
     from workers.services import Services
 
@@ -139,7 +139,7 @@ def search_command(
     late: bool = typer.Option(None, "--late/--on-time", help="Only dossiers past (or within) their due date."),
 ) -> None:
     """Find dossiers by their text and metadata, best first, with a highlighted snippet."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.search import SearchFilters
     from storage.vocabulary import Action
     from vntext import fold

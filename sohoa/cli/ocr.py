@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ocr.pdf import PdfMetadata, write_searchable_pdf
 from ocr.recognize import OcrOptions, PageResult
+from settings import load_settings
 from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
-from sohoa.settings import load_settings
 from workers.digitize import read_files
 from workers.pool import PagePool
 

@@ -11,8 +11,8 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from settings import Settings, load_settings
 from sohoa.cli.output import JsonOption, actor, console, fail, print_json
-from sohoa.settings import Settings, load_settings
 from storage.register import FAILED
 from workers.classify import retrain, retrain_due
 from workers.dispatch import make_runner

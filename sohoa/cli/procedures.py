@@ -21,7 +21,7 @@ from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
 
 if TYPE_CHECKING:
     from procedures import Catalog, Classification
-    from sohoa.settings import Settings
+    from settings import Settings
     from workers.pool import PagePool
 
 TEXT_SUFFIXES = {".txt"}
@@ -52,7 +52,7 @@ def import_command(
     """Merge a province's procedure export into the catalog (by id; re-importing changes nothing)."""
     from procedures import CatalogError, load_catalog
     from procedures.importer import import_report
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.catalog import import_target
 
     settings = load_settings()
@@ -94,7 +94,7 @@ def list_command(
 ) -> None:
     """List the catalog's procedures."""
     from procedures.text import fold_key
-    from sohoa.settings import load_settings
+    from settings import load_settings
 
     catalog = current_catalog(load_settings())
     wanted = fold_key(field) if field else None
@@ -112,7 +112,7 @@ def list_command(
 
 def show_command(procedure_id: str = typer.Argument(..., help="Procedure id."), json_out: bool = JsonOption) -> None:
     """Show one procedure: its titles, forms, components, processing days and signers."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
 
     procedure = current_catalog(load_settings()).get(procedure_id)
     if procedure is None:
@@ -162,7 +162,7 @@ def classify_command(
 ) -> None:
     """OCR and classify dossiers by procedure without storing anything (one JSON line per input)."""
     from procedures import TrainedModel, classify
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.pool import PagePool
 
     settings = load_settings()

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from settings import load_settings
 from sohoa.cli.output import console, fail
-from sohoa.settings import load_settings
 
 FORMATS = ("md", "csv", "xlsx", "json")
 

@@ -34,8 +34,8 @@ def result_add(
     json_out: bool = JsonOption,
 ) -> None:
     """Attach a result PDF and open its signing tasks, one per signer role of the procedure."""
+    from settings import load_settings
     from signing import SigningProblem
-    from sohoa.settings import load_settings
     from workers.results import ResultError, add_result
     from workers.services import Services
 
@@ -61,7 +61,7 @@ def result_add(
 def signers_assign(role: str = typer.Argument(..., help="A catalog signer role, e.g. lanh_dao_ubnd_xa."),
                    person: str = typer.Argument(..., help="The person's user name.")) -> None:
     """Let PERSON sign the steps of ROLE."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.results import assign
     from workers.services import Services
 
@@ -72,7 +72,7 @@ def signers_assign(role: str = typer.Argument(..., help="A catalog signer role, 
 @signers_app.command("list")
 def signers_list(json_out: bool = JsonOption) -> None:
     """Every role and who holds it."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.results import assignments
     from workers.services import Services
 
@@ -99,9 +99,9 @@ def sign(
 
     A batch is signed with one PIN entry; each signature is verified before it counts.
     """
+    from settings import load_settings
     from signing import SigningProblem, StepNotReady
     from sohoa.cli.signing import open_session
-    from sohoa.settings import load_settings
     from workers.results import ResultError, check_ready, sign_tasks
     from workers.services import Services
 
@@ -144,7 +144,7 @@ def _print_inbox(services: Services, person: str, json_out: bool) -> None:
 
 def return_command(dossier: str = typer.Argument(..., help="Dossier number or code.")) -> None:
     """Record that the signed result was handed back to the citizen (status 10)."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.results import ResultError, return_result
     from workers.services import Services
 

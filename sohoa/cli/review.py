@@ -14,7 +14,7 @@ def review(
     json_out: bool = JsonOption,
 ) -> None:
     """List dossiers waiting for review with their top-3 suggestions, or file one under a procedure."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.vocabulary import Action, DossierState
     from workers.catalog import CatalogUnavailable, current_catalog
     from workers.classify import file_by_reviewer
@@ -60,7 +60,7 @@ def review(
 
 def retrain_command(json_out: bool = JsonOption) -> None:
     """Train the classifier again from every reviewer's corrections, and use it from now on."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.catalog import CatalogUnavailable
     from workers.classify import retrain
     from workers.services import Services

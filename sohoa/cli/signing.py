@@ -61,8 +61,8 @@ def verify_command(
     """
     import logging
 
+    from settings import load_settings
     from signing import SigningProblem, UnreadablePdf, verify
-    from sohoa.settings import load_settings
 
     # pyHanko logs its own recoverable errors with tracebacks; the verdict already says what matters.
     for name in ("pyhanko", "pyhanko_certvalidator", "certvalidator"):
@@ -143,8 +143,8 @@ def sign_file_command(
     json: bool = JsonOption,
 ) -> None:
     """Sign plain PDF files as PAdES and verify each result before writing it; print the level embedded."""
+    from settings import load_settings
     from signing import CopyAppearance, Level, SignatureAppearance, SigningProblem
-    from sohoa.settings import load_settings
 
     settings = load_settings()
     if len(files) > 1 and out.suffix.lower() == ".pdf":
@@ -204,8 +204,8 @@ def open_session(token: str | None, p12: Path | None, pin_fd: int | None, *, key
     Exactly one of `token` (a PKCS#11 label) or `p12` (a file) is given; the PIN or passphrase is
     read here, from `pin_fd` or a hidden prompt, and dropped as soon as the signer is open.
     """
+    from settings import load_settings
     from signing import Level, SigningSession, load_p12, open_token
-    from sohoa.settings import load_settings
 
     settings = load_settings()
     if (token is None) == (p12 is None):

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from settings import load_settings
 from sohoa.cli.output import JsonOption, console, fail, print_json
-from sohoa.settings import load_settings
 
 if TYPE_CHECKING:
     from workers.services import Services

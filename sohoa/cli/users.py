@@ -26,7 +26,7 @@ ROLES = "station, archivist, reviewer, official, clerk, admin"
 
 def _accounts() -> Accounts:
     # imports inside the functions: the start-up time of every `sohoa` command
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from storage.accounts import Accounts
     from workers.services import Services
 
@@ -34,8 +34,8 @@ def _accounts() -> Accounts:
 
 
 def _audit(action: str, detail: dict[str, object]) -> None:
+    from settings import load_settings
     from sohoa.cli.pipeline import actor
-    from sohoa.settings import load_settings
     from storage.audit import Audit, AuditAction, AuditEntry
     from workers.services import Services
 

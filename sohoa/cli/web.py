@@ -50,7 +50,7 @@ def web(
     port: int = typer.Option(None, help="Port (default: SOHOA_WEB_PORT)."),
 ) -> None:
     """Serve the web pages and the station API until Ctrl-C."""
-    from sohoa.settings import load_settings
+    from settings import load_settings
     from workers.dispatch import make_runner
     from workers.services import Services
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import Register
 from tests.archive.conftest import CODE, Dossiers, json_lines, sohoa
 from tests.archive.validators import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from archive import verify_package
-from sohoa.settings import Settings
+from settings import Settings
 from storage.objects import sha256_file
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.servers import S3Server, fresh_bucket, s3_server  # noqa: F401  (fixture)

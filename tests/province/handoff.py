@@ -10,8 +10,8 @@ import pytest
 
 from province.client import Credentials
 from province.sim import Faults, ProvinceSim, SimConfig
+from settings import Settings
 from sohoa.filehost import FileHost
-from sohoa.settings import Settings
 from tests.province.lifecycle import Lifecycle
 from tests.servers import free_port
 from workers.services import Services

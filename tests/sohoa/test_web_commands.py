@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import Register
 
 pytestmark = pytest.mark.slow  # a dozen `sohoa` processes

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.accounts import Accounts, Role
 from storage.register import NEEDS_REVIEW
 from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, save_scan

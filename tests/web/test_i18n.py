@@ -35,7 +35,7 @@ def test_the_catalogs_load_and_english_is_the_msgid() -> None:
 def test_the_switch_turns_the_pages_to_english_and_back(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from sohoa.settings import Settings
+    from settings import Settings
     from web.app import create_app
 
     c = TestClient(create_app(Settings(home=tmp_path / "var")), follow_redirects=False)

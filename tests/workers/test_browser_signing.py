@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from settings import Settings
 from signing import StepNotReady
 from signing.remote import AgentClient, TokenCertificate
-from sohoa.settings import Settings
 from storage.models import SigningTask
 from tests.agent.running import SITE, RunningAgent, running_agent
 from tests.conftest import BIRTH_FORM, save_scan

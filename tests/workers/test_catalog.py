@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from settings import Settings
 from sohoa.cli.procedures import register
-from sohoa.settings import Settings
 from storage.vocabulary import DossierState
 from workers.catalog import CatalogUnavailable, current_catalog
 from workers.classify import classify_dossier

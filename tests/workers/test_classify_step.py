@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import DIGITIZING, NEEDS_REVIEW
 from tests.conftest import SAMPLES
 from workers.classify import classify_dossier, current_model, file_by_reviewer, retrain, retrain_due

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import text
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import Register
 from tests.conftest import FONT
 from tests.workers.test_receive import Run, alive, descendants

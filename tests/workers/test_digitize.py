@@ -13,7 +13,7 @@ import pikepdf
 import pytest
 
 from ocr.recognize import OcrOptions
-from sohoa.settings import Settings
+from settings import Settings
 from tests.conftest import BIRTH_FORM, save_scan
 from workers.digitize import ScratchExceeded, read_files
 from workers.pool import PagePool

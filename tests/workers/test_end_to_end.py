@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import Register
 from tests.conftest import BIRTH_FORM, MARRIAGE_FORM, SAMPLES, save_scan
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import Register
 from storage.vocabulary import Action, DossierState
 from tests.conftest import BIRTH_FORM, save_scan

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.register import DIGITIZED, FAILED, NEEDS_REVIEW
 from tests.conftest import save_scan
 from tests.servers import (

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ingest.intake import assemble
-from sohoa.settings import Settings
+from settings import Settings
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.ingest.hostile import KINDS, _pdf_bytes
 from workers.inboxes import serve_inboxes

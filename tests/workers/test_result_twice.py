@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sohoa.settings import Settings
+from settings import Settings
 from storage.vocabulary import Action, DossierState, FileRole
 from tests.conftest import BIRTH_FORM, save_scan
 from workers.results import add_result, receive_result

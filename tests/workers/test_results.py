@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import Settings
+from settings import Settings
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.signing.testpki import TOKEN_PIN, LivePki
 from workers.results import assign, inbox, receive_result

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import Settings
+from settings import Settings
 from tests.conftest import BIRTH_FORM, save_scan
 from tests.signing.testpki import P12_PASSPHRASE, LivePki
 from tests.workers.test_end_to_end import json_lines, sohoa

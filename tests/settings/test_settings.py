@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.settings import Settings
+from settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
