@@ -11,6 +11,7 @@ import random
 import pytest
 
 from procedures import Catalog, load_catalog
+from tests.procedures.variants import confuse
 from vntext import fold
 
 MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
@@ -58,17 +59,7 @@ _CONFUSIONS = {"o": "0", "l": "1", "e": "c", "n": "m", "i": "l", "u": "v", "h": 
 
 def ocr_noise(text: str, seed: int = 7, rate: float = 0.06) -> str:
     """Text as a poor OCR pass returns it: no diacritics, some letters confused, some dropped."""
-    rng = random.Random(seed)
-    out = []
-    for char in fold(text):
-        roll = rng.random()
-        if char.lower() in _CONFUSIONS and roll < rate:
-            out.append(_CONFUSIONS[char.lower()])
-        elif char.isalpha() and roll > 1 - rate / 3:
-            continue
-        else:
-            out.append(char)
-    return "".join(out)
+    return confuse(fold(text), random.Random(seed), rate, _CONFUSIONS)
 
 
 @pytest.fixture(scope="session")

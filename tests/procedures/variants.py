@@ -65,21 +65,26 @@ class Dossier:
     variant: str
 
 
+def confuse(text: str, rng: random.Random, rate: float, confusions: dict[str, str] = _CONFUSIONS) -> str:
+    """`text` with letters OCR confuses swapped (`confusions`) and a few letters dropped, at `rate`."""
+    out = []
+    for char in text:
+        roll = rng.random()
+        if char.lower() in confusions and roll < rate:
+            out.append(confusions[char.lower()])
+        elif char.isalpha() and roll > 1 - rate / 3:
+            continue
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def ocr_noise(text: str, rng: random.Random, rate: float) -> str:
     """Text as a poor OCR pass returns it: marks lost on some lines, letters confused or dropped."""
     lines = []
     for line in text.splitlines():
         line = fold(line) if rng.random() < 0.3 else line
-        out = []
-        for char in line:
-            roll = rng.random()
-            if char.lower() in _CONFUSIONS and roll < rate:
-                out.append(_CONFUSIONS[char.lower()])
-            elif char.isalpha() and roll > 1 - rate / 3:
-                continue
-            else:
-                out.append(char)
-        lines.append("".join(out))
+        lines.append(confuse(line, rng, rate))
     return "\n".join(lines)
 
 
