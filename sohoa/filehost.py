@@ -41,7 +41,7 @@ class FileHost:
         self.thread.join(timeout=10)
 
 
-def start_handoff(services: Services, stop: threading.Event) -> None:
+def start_handoff(services: Services, stop: threading.Event) -> list[threading.Thread]:
     """`sohoa run`'s hand-off: the sync threads (the web app it serves has the file links).
 
     Nothing starts when `SOHOA_PROVINCE_URL` is unset (messages then wait in the outbox), nor in
@@ -49,7 +49,7 @@ def start_handoff(services: Services, stop: threading.Event) -> None:
     """
     settings = services.settings
     if not settings.province_url or settings.redis_url:
-        return
+        return []
     from workers.sync import start_sync_threads
 
-    start_sync_threads(services, stop)
+    return start_sync_threads(services, stop)

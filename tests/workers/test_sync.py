@@ -213,7 +213,8 @@ def test_time_outs_and_http_500_are_retried_without_counting_a_try(handoff: Hand
     assert all(m.attempts == 0 for m in h.services.register.outbox_messages(limit=100))
 
 
-def test_sohoa_run_starts_the_sync_thread_and_the_file_host(handoff: Handoff) -> None:
+def test_sohoa_run_starts_the_sync_thread_and_its_web_serves_the_files(handoff: Handoff) -> None:
+    from sohoa.cli.web import serve_in_thread
     from sohoa.filehost import start_handoff
     from tests.servers import free_port
     from workers.services import Services
@@ -222,16 +223,17 @@ def test_sohoa_run_starts_the_sync_thread_and_the_file_host(handoff: Handoff) ->
     code = h.services.register.get(h.life.whole(1)[0]).code  # type: ignore[union-attr]
     services = Services(h.settings.model_copy(update={"web_port": free_port()}))  # the fixture's host has its port
     stop = threading.Event()
-    host = start_handoff(services, stop)
-    assert host is not None
+    web = serve_in_thread(services)  # as `sohoa run` does: the web app holds the file links' route
+    threads = start_handoff(services, stop)
+    assert threads and all(t.is_alive() for t in threads)
     try:
         wait_until(lambda: unsent(h) == 0, 60, "the sync thread to drain the outbox")
     finally:
         stop.set()
-        host.stop()
+        web.should_exit = True
     assert h.sim.statuses() == {code: LIFE}
-    assert start_handoff(Services(h.settings.model_copy(update={"province_url": None})), stop) is None
-    assert start_handoff(Services(h.settings.model_copy(update={"redis_url": "redis://x"})), stop) is None
+    assert start_handoff(Services(h.settings.model_copy(update={"province_url": None})), stop) == []
+    assert start_handoff(Services(h.settings.model_copy(update={"redis_url": "redis://x"})), stop) == []
 
 
 @pytest.mark.slow
