@@ -71,9 +71,8 @@ def plots(report: Report, fmt: str = "png") -> dict[str, bytes]:
     }
 
 
-def plots_svg(services: Services, first: date, last: date, agency: str | None = None) -> dict[str, str]:
+def plots_svg(report: Report) -> dict[str, str]:
     """For the admin web page: the same pictures as `sohoa report --plots`, as SVG text."""
-    report = build(services, period_of(first, last), agency)
     return {name: data.decode("utf-8") for name, data in plots(report, "svg").items()}
 
 
