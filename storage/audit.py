@@ -44,6 +44,8 @@ class AuditAction(StrEnum):
     LOGOUT = "logout"
     QUARANTINE_RELEASE = "quarantine_release"
     QUARANTINE_DELETE = "quarantine_delete"
+    SYNC_RETRY = "sync_retry"  # dead letters of the hand-off put back (admin page)
+    REPORT = "report"  # Biểu 06 downloaded (admin page)
     ACCOUNT = "account"
 
 

@@ -3,7 +3,9 @@ the accounts, tokens and audit trail. Admins only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import base64
+from datetime import UTC, date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,12 +13,15 @@ from fastapi.responses import RedirectResponse, Response
 from sohoa.timezone import local
 from storage.accounts import AccountError, Role
 from storage.audit import AuditAction
+from storage.outbox import OutboxState
 from storage.vocabulary import Action, DossierState
 from web import quarantine
 from web.auth import Permission, Visitor, require
 from web.context import web_of
+from web.labels import OUTBOX_STATE
 from web.plots import daily_bars, rate_bars
 from web.render import gettext_for, render
+from workers import reports
 from workers.catalog import current_catalog
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +62,91 @@ def overview(request: Request, visitor: Visitor = Depends(admin_only)) -> Respon
                   rates=rate_bars(sorted((k, v[0], v[1]) for k, v in per_field.items())),
                   failures=web.queries.latest_events(Action.FAILED, scope),
                   rescans=web.queries.latest_events(Action.RESCAN_SUGGESTED, scope),
-                  held=quarantine.entries(web.services.settings.quarantine))
+                  held=quarantine.entries(web.services.settings.quarantine),
+                  outbox=web.services.register.outbox_counts(),
+                  outbox_labels={state: _(label) for state, label in OUTBOX_STATE.items()},
+                  dead=web.services.register.outbox_messages(states=[OutboxState.dead], limit=50),
+                  province=bool(web.services.settings.province_url))
+
+
+@router.post("/admin/sync/retry")
+def sync_retry(request: Request, dossier_id: int | None = Form(None, ge=1),
+               visitor: Visitor = Depends(admin_only)) -> Response:
+    """`sohoa sync retry` from the page: one dossier's dead letters, or every one."""
+    web = web_of(request)
+    count = web.services.register.outbox_retry([dossier_id] if dossier_id else None,
+                                               actor=f"web:{visitor.principal.username}")
+    web.audit.append(visitor.entry(AuditAction.SYNC_RETRY, (dossier_id,) if dossier_id else (), requeued=count))
+    return RedirectResponse("/admin#handoff", status_code=303)
+
+
+def _day(text: str) -> date:
+    """A day as people type it here (31/03/2026) or as scripts do (2026-03-31)."""
+    if "/" in text:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    return date.fromisoformat(text)
+
+
+def _period(first: str, last: str) -> tuple[date, date, str | None]:
+    """The report's days (default: this month up to today, Vietnam time) and what is wrong with them."""
+    today = local(datetime.now(UTC)).date()
+    try:
+        start = _day(first.strip()) if first.strip() else today.replace(day=1)
+        end = _day(last.strip()) if last.strip() else today
+    except ValueError:
+        return today.replace(day=1), today, "bad_date"
+    if end < start:
+        return start, end, "reversed"
+    return start, end, None
+
+
+@router.get("/admin/reports")
+def reports_page(request: Request, first: str = Query("", alias="from", max_length=10),
+                 last: str = Query("", alias="to", max_length=10), agency: str = Query("", max_length=64),
+                 visitor: Visitor = Depends(admin_only)) -> Response:
+    """Biểu 06 and the 766 indicators for a period, the figures `sohoa report` writes, with its pictures."""
+    from province.report_files import HEADINGS, INDICATOR_NAMES, table_rows, title
+
+    web = web_of(request)
+    start, end, problem = _period(first, last)
+    shown = (first, last) if problem else (f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}")
+    context: dict[str, Any] = {"first": shown[0], "last": shown[1], "agency": agency,
+                                  "problem": problem, "agencies": web.accounts.agencies()}
+    if problem:
+        return render(request, "reports.html", status=422, **context)
+    report = reports.build(web.services, reports.period_of(start, end), agency or None)
+    # As <img> data URLs: matplotlib's SVG styles its marks inline, which the page's CSP would refuse.
+    pictures = {name: "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+                for name, svg in reports.plots_svg(report).items()}
+    shares = report.indicators.to_dict()
+    parts = {"synced_share_1_4": (report.indicators.synced, report.indicators.received),
+             "electronic_results_share_4_1": (report.indicators.electronic_results, report.indicators.resolved),
+             "digitized_share_4_2": (report.indicators.digitized, report.indicators.resolved),
+             "on_time_rate": (report.indicators.on_time, report.indicators.resolved)}
+    indicators = [(INDICATOR_NAMES[key], shares[key], part, whole) for key, (part, whole) in parts.items()]
+    return render(request, "reports.html", **context, title=title(report.period), headings=HEADINGS,
+                  rows=table_rows(report.tables, report.total), indicators=indicators, pictures=pictures,
+                  full_marks=shares["digitized_full_marks_4_2"], dossiers=len(report.rows))
+
+
+@router.get("/admin/reports/download")
+def reports_download(request: Request, fmt: str = Query(..., pattern="^(csv|xlsx)$"),
+                     first: str = Query("", alias="from", max_length=10),
+                     last: str = Query("", alias="to", max_length=10), agency: str = Query("", max_length=64),
+                     visitor: Visitor = Depends(admin_only)) -> Response:
+    """The file `sohoa report --format csv|xlsx --plots` writes, for the same period and agency."""
+    web = web_of(request)
+    start, end, problem = _period(first, last)
+    if problem:
+        return RedirectResponse("/admin/reports", status_code=303)
+    report = reports.build(web.services, reports.period_of(start, end), agency or None)
+    data = reports.report_file(report, fmt, reports.plots(report, "png") if fmt == "xlsx" else None)
+    web.audit.append(visitor.entry(AuditAction.REPORT, format=fmt, first=start.isoformat(), last=end.isoformat(),
+                                   agency=agency or None))
+    suffix = "".join(c for c in agency if c.isascii() and (c.isalnum() or c in ".-"))
+    name = f"bieu-06-{start:%Y%m%d}-{end:%Y%m%d}{'-' + suffix if suffix else ''}.{fmt}"
+    return Response(data, media_type=reports.FILE_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/admin/counts")

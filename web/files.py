@@ -20,7 +20,7 @@ from province.links import BadLink
 from storage.local import LocalObjectStore
 from workers.links import link_signer
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # the province's links, not the station API
 
 
 @router.get("/files/{token}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.accounts import Role
+from storage.outbox import OutboxState
 from storage.vocabulary import Action, DossierState, FileRole
 
 
@@ -18,6 +19,16 @@ STATE: dict[str, str] = {
     DossierState.DIGITIZED: N_("Digitized"),
     DossierState.NEEDS_REVIEW: N_("Waiting for classification"),
     DossierState.FAILED: N_("Failed"),
+}
+
+# Hand-off messages (storage.outbox.OutboxState), as the admin page counts them.
+OUTBOX_STATE: dict[str, str] = {
+    OutboxState.waiting: N_("Waiting for a code or procedure"),
+    OutboxState.pending: N_("To send"),
+    OutboxState.sending: N_("Being sent"),
+    OutboxState.sent: N_("Accepted by the province"),
+    OutboxState.merged: N_("Carried by a later message"),
+    OutboxState.dead: N_("Refused"),
 }
 
 # Legal statuses synchronised with the National Public Service Portal (domain.md).

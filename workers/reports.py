@@ -24,6 +24,9 @@ from workers.catalog import current_catalog
 from workers.services import Services
 
 PLOTS = {"received-digitized": "Tiếp nhận và số hóa mỗi ngày", "on-time": "Tỷ lệ đúng hạn theo lĩnh vực"}
+# The spreadsheet formats a report is downloaded in, with their media types.
+FILE_TYPES = {"csv": "text/csv; charset=utf-8",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def period_of(first: date, last: date) -> Period:
@@ -68,7 +71,20 @@ def plots(report: Report, fmt: str = "png") -> dict[str, bytes]:
     }
 
 
-def plots_svg(services: Services, first: date, last: date, agency: str | None = None) -> dict[str, str]:
+def plots_svg(report: Report) -> dict[str, str]:
     """For the admin web page: the same pictures as `sohoa report --plots`, as SVG text."""
-    report = build(services, period_of(first, last), agency)
     return {name: data.decode("utf-8") for name, data in plots(report, "svg").items()}
+
+
+def report_file(report: Report, fmt: str, pictures: dict[str, bytes] | None = None) -> bytes:
+    """The csv or xlsx file of the report (one of FILE_TYPES), as `sohoa report` writes it and the admin
+    page downloads it; `pictures` (name -> PNG, from `plots`) go into the workbook."""
+    from province import report_files
+
+    args = (report.tables, report.total, report.indicators)
+    if fmt == "csv":
+        return report_files.csv_text(*args).encode("utf-8")
+    if fmt == "xlsx":
+        named = {PLOTS[k]: v for k, v in (pictures or {}).items()}
+        return report_files.xlsx_bytes(*args, report.period, named)
+    raise ValueError(f"not a report file format: {fmt!r}")

@@ -38,7 +38,7 @@ def report(
     progress within time / past due (README, "Reports", says how each is counted).
     """
     from province import report_files
-    from workers.reports import PLOTS, build, period_of
+    from workers.reports import PLOTS, build, period_of, report_file
     from workers.reports import plots as draw
     from workers.services import Services
 
@@ -64,12 +64,12 @@ def report(
     if fmt == "md":
         text = report_files.markdown(*args, result.period, links)
     elif fmt == "csv":
-        text = report_files.csv_text(*args)
+        text = report_file(result, "csv").decode("utf-8")
     elif fmt == "json":
         text = report_files.json_text(*args, result.period)
     else:
         assert out is not None
-        out.write_bytes(report_files.xlsx_bytes(*args, result.period, {PLOTS[k]: v for k, v in pictures.items()}))
+        out.write_bytes(report_file(result, "xlsx", pictures))
         console.print(f"wrote {out}")
         return
     if out is None:

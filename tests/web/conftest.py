@@ -49,7 +49,9 @@ class Site:
 
 
 def build_site(home: Path) -> Site:
-    settings = Settings(home=home, settle_seconds=0.1, ocr_jobs=2, retrain_hours=0)
+    # The calibrated classifier is 0.99 sure of the two plain forms and 0.69 of the ambiguous one:
+    # a threshold of 0.8 sends only the ambiguous one to review.
+    settings = Settings(home=home, settle_seconds=0.1, ocr_jobs=2, retrain_hours=0, review_threshold=0.8)
     services = Services(settings)
     site = Site(settings, services)
     scans = home.parent / "scans"

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from sohoa.cli import app_for
 from tests.province.handoff import Handoff, handoff
 from tests.province.lifecycle import Lifecycle
-from workers.reports import plots_svg
+from workers.reports import build as build_report
+from workers.reports import period_of, plots_svg
 from workers.sync import SyncWorker
 
 __all__ = ["handoff"]
@@ -108,7 +109,7 @@ def test_the_admin_page_gets_the_same_pictures_as_svg(handoff: Handoff) -> None:
     build(handoff)
     from datetime import date
 
-    svgs = plots_svg(handoff.services, date(2026, 3, 1), date(2026, 3, 31))
+    svgs = plots_svg(build_report(handoff.services, period_of(date(2026, 3, 1), date(2026, 3, 31))))
     assert set(svgs) == {"received-digitized", "on-time"}
     assert all(s.lstrip().startswith("<?xml") and "<svg" in s for s in svgs.values())
 
