@@ -41,6 +41,17 @@ def table_rows(tables: list[AgencyTable], total: Counts) -> list[list[Any]]:
     return rows
 
 
+def indicator_rows(indicators: Indicators) -> list[tuple[str, float | None, int, int]]:
+    """The 766 indicators as (name, share, numerator, denominator): one list for every file format."""
+    data = indicators.to_dict()
+    return [(INDICATOR_NAMES[key], data[key], part, whole)
+            for key, part, whole in (("synced_share_1_4", indicators.synced, indicators.received),
+                                     ("electronic_results_share_4_1", indicators.electronic_results,
+                                      indicators.resolved),
+                                     ("digitized_share_4_2", indicators.digitized, indicators.resolved),
+                                     ("on_time_rate", indicators.on_time, indicators.resolved))]
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
@@ -83,12 +94,8 @@ def csv_text(tables: list[AgencyTable], total: Counts, indicators: Indicators) -
     writer.writerows(table_rows(tables, total))
     writer.writerow([])
     writer.writerow(["Chỉ số", "Tỷ lệ", "Tử số", "Mẫu số"])
-    data = indicators.to_dict()
-    for key, part, whole in (("synced_share_1_4", indicators.synced, indicators.received),
-                             ("electronic_results_share_4_1", indicators.electronic_results, indicators.resolved),
-                             ("digitized_share_4_2", indicators.digitized, indicators.resolved),
-                             ("on_time_rate", indicators.on_time, indicators.resolved)):
-        writer.writerow([INDICATOR_NAMES[key], "" if data[key] is None else data[key], part, whole])
+    for name, share, part, whole in indicator_rows(indicators):
+        writer.writerow([name, "" if share is None else share, part, whole])
     return out.getvalue()
 
 
@@ -112,12 +119,8 @@ def xlsx_bytes(tables: list[AgencyTable], total: Counts, indicators: Indicators,
     sheet["A1"].font = Font(bold=True, size=14)
     second = book.create_sheet("Chỉ số 766")
     second.append(["Chỉ số", "Tỷ lệ", "Tử số", "Mẫu số"])
-    data = indicators.to_dict()
-    for key, part, whole in (("synced_share_1_4", indicators.synced, indicators.received),
-                             ("electronic_results_share_4_1", indicators.electronic_results, indicators.resolved),
-                             ("digitized_share_4_2", indicators.digitized, indicators.resolved),
-                             ("on_time_rate", indicators.on_time, indicators.resolved)):
-        second.append([INDICATOR_NAMES[key], data[key], part, whole])
+    for indicator in indicator_rows(indicators):
+        second.append(list(indicator))
         second.cell(second.max_row, 2).number_format = "0.0%"
     second.column_dimensions["A"].width = 44
     for name, png in (pictures or {}).items():
