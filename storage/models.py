@@ -90,7 +90,9 @@ class File(Base):
     """A stored object that belongs to a dossier; originals are write-once."""
 
     __tablename__ = "file"
-    __table_args__ = (UniqueConstraint("dossier_id", "role", "object_key"),)
+    # The ordinal is part of the identity: a folder may hold the same page twice (two copies of one
+    # ID card), stored once by content but kept as two pages of the dossier.
+    __table_args__ = (UniqueConstraint("dossier_id", "role", "object_key", "ordinal", name="uq_file_place"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)

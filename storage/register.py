@@ -231,10 +231,11 @@ class Register(OutboxRegister, ReportRows):
     # --- files and pages ---
     def add_file(self, dossier_id: int, *, role: str, name: str, object_key: str, sha256: str,
                  size: int, media_type: str, ordinal: int = 1) -> File:
-        """Record a stored object; recording the same key again updates that record, never adds one.
+        """Record a stored object; recording the same key at the same place again updates that record.
 
         (Original keys hold their SHA-256, so only derived files, such as a re-made digitized
-        copy, can change under the same key.)
+        copy, can change under the same key. Identical pages of one folder share a key and are
+        told apart by their ordinal.)
         """
         with self.session() as s:
             return self._file(s, dossier_id, NewFile(FileRole(role), name, object_key, sha256, size,
@@ -242,7 +243,7 @@ class Register(OutboxRegister, ReportRows):
 
     def _file(self, s: Session, dossier_id: int, new: NewFile) -> File:
         existing = s.scalar(select(File).where(File.dossier_id == dossier_id, File.role == new.role,
-                                               File.object_key == new.object_key))
+                                               File.object_key == new.object_key, File.ordinal == new.ordinal))
         if existing:
             existing.sha256, existing.size = new.sha256, new.size
             return existing

@@ -78,3 +78,16 @@ def test_a_failed_step_records_row_state_and_event_together(register: Register) 
     found = register.get(d)
     assert register.step(d, "ocr") is None and found is not None and found.state == DossierState.RECEIVED
     assert [e.action for e in register.events(d)][-2:] == [Action.FAILED, Action.RETRY]
+
+
+def test_the_same_page_twice_in_a_folder_is_two_pages_and_recording_again_adds_none(register: Register) -> None:
+    d = dossier(register)
+    same = {"role": "original", "object_key": "originals/x/aaaa.png", "sha256": "a" * 64, "size": 10,
+            "media_type": "image/png"}
+    for _ in range(2):  # a resumed intake records its files again
+        register.add_file(d, name="trang-1.png", ordinal=1, **same)
+        register.add_file(d, name="trang-2.png", ordinal=2, **same)
+        register.add_file(d, name="trang-3.png", ordinal=3, role="original", object_key="originals/x/bbbb.png",
+                          sha256="b" * 64, size=10, media_type="image/png")
+    files = register.files(d, "original")
+    assert [(f.ordinal, f.name) for f in files] == [(1, "trang-1.png"), (2, "trang-2.png"), (3, "trang-3.png")]

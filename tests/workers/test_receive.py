@@ -306,3 +306,19 @@ def test_a_full_disk_pauses_intake_says_so_once_and_intake_resumes_by_itself(tmp
     assert report["status_after"] == {"paused": False, "reason": None}
     assert report["paused_said"] == 1 and report["resumed_said"] == 1
     assert report["tracebacks"] == 0
+
+
+def test_a_folder_with_the_same_page_twice_keeps_both_pages(quick: Settings) -> None:
+    from workers.receive import receive
+
+    folder = quick.inbox / "hai-ban-sao"
+    save_scan(folder / "trang-1.png", [[*BIRTH_FORM[:2], "Trang 1"]], dpi=72)
+    (folder / "trang-2.png").write_bytes((folder / "trang-1.png").read_bytes())  # the same copy, twice
+    save_scan(folder / "trang-3.png", [[*BIRTH_FORM[:2], "Trang 3"]], dpi=72)
+    services = Services(quick)
+    received = receive(folder, services, actor="watcher", remove_source=False)
+    assert received.dossier_id is not None
+    originals = services.register.files(received.dossier_id, "original")
+    assert [f.name for f in originals] == ["trang-1.png", "trang-2.png", "trang-3.png"]
+    assert originals[0].object_key == originals[1].object_key  # stored once
+    assert services.register.get(received.dossier_id).page_count == 3  # type: ignore[union-attr]
