@@ -178,7 +178,7 @@ def _extract_scan_image(page: pikepdf.Page, stem: Path) -> tuple[Path, float] | 
     then copying the JPEG (or other) stream out gives exactly what rasterizing would, minus the
     decode/resample/encode cost and generation loss.
     """
-    images = list(page.images.items())
+    images = list(page.get_images(recursive=False).items())  # drawn by the page itself, not a form
     if len(images) != 1 or int(page.obj.get("/Rotate", 0)) % 360 != 0:
         return None
     try:

@@ -77,7 +77,7 @@ def test_pdfa_copy_validates_and_its_text_layer_is_the_ocr_text(tmp_path: Path):
         assert len(pdf.pages) == 3 and pdf.pages[1].obj.Rotate == 180
         meta = pdf.open_metadata()
         assert meta["dc:identifier"] == "H57.132-260804-0583" and meta["pdfaid:part"] == "2"
-        original = pdf.pages[0].images["/Im0"].read_raw_bytes()
+        original = pdf.pages[0].get_images()["/Im0"].read_raw_bytes()
     assert original == upright.read_bytes()  # the scan is archived as it came, not re-encoded
     for number, result in enumerate(results[:2], start=1):
         extracted = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(out), "-"],
