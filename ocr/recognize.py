@@ -59,6 +59,18 @@ class PageResult:
     prepare_seconds: float = 0.0
     text_layer_issue: str | None = None  # why an existing text layer was not kept
 
+    def unsure_words(self, below: float) -> list[str]:
+        """The words read with less than `below` confidence, once each, in reading order of first sight.
+
+        Kept with the page so that a person checking the text against the scan is pointed at the
+        words to look at, not only told the page as a whole was hard to read.
+        """
+        seen: dict[str, None] = {}
+        for w in self.words:
+            if 0 <= w.confidence < below and any(c.isalnum() for c in w.text):
+                seen.setdefault(w.text, None)
+        return list(seen)
+
 
 @dataclass(frozen=True)
 class OcrOptions:

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     archive_dpi: int = Field(200, description="Image resolution of the archival PDF/A copy.")
     rescan_confidence: float = Field(60.0, description="Pages with mean word confidence below this "
                                      "get a 'rescan suggested' event.")
+    unsure_word_confidence: float = Field(60.0, description="Words read with confidence below this are "
+                                          "marked on the page view for a person to check.")
 
     # --- classification ---
     review_threshold: float = Field(0.6, description="Dossiers classified with lower confidence go "

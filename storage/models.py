@@ -124,6 +124,8 @@ class Page(Base):
     blank: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[str | None] = mapped_column(String(32))
     rescan_reason: Mapped[str | None] = mapped_column(String(128))
+    # Words OCR read with low confidence (`SOHOA_UNSURE_WORD_CONFIDENCE`), marked on the page view.
+    unsure_words: Mapped[list[Any] | None] = mapped_column(JSON)
 
     dossier: Mapped[Dossier] = relationship(back_populates="pages")
 

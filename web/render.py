@@ -3,6 +3,8 @@ Vietnam clock; Jinja2 escapes every value (OCR text included) unless a template 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
@@ -28,6 +30,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "DossierState": DossierState,
         "csrf": getattr(request.state, "csrf", ""), "local": local, "state_label": lambda s: gettext(STATE.get(s) or s),
         "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
+        "mark_unsure": mark_unsure,
         "role_label": lambda r: gettext(ROLE.get(r) or r), "event_label": lambda a: gettext(EVENT.get(a) or a),
     }
     return web_of(request).templates.TemplateResponse(request, template, context, status_code=status)
@@ -47,3 +50,20 @@ def highlight(snippet: str) -> Markup:
         marked, _, rest = part.partition(MARK_CLOSE)
         out.append(Markup("<mark>") + escape(marked) + Markup("</mark>") + escape(rest))
     return Markup("").join(out)
+
+
+_SPACES = re.compile(r"(\s+)")
+
+
+def mark_unsure(text: str, unsure: Iterable[str] | None, title: str) -> Markup:
+    """A page's OCR text as HTML, each word OCR was unsure of in `<mark class="unsure">`, the rest escaped.
+
+    Words are matched by spelling, so every occurrence of an unsure spelling on the page is marked:
+    a word worth checking once is worth checking wherever it was read.
+    """
+    words = set(unsure or ())
+    if not words:
+        return escape(text)
+    opening = Markup('<mark class="unsure" title="{}">').format(title)
+    return Markup("").join(opening + escape(part) + Markup("</mark>") if part in words else escape(part)
+                           for part in _SPACES.split(text))

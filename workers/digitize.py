@@ -114,7 +114,8 @@ def digitize(dossier_id: int, services: Services, pool: PagePool,
         _store_digitized_copy(dossier, pages, results, services, work)
         register.replace_pages(dossier_id, [
             {"number": r.number, "text": r.text, "confidence": r.confidence, "rotation": r.rotation,
-             "skew": r.skew, "blank": r.blank, "rescan_reason": r.rescan_reason} for r in results])
+             "skew": r.skew, "blank": r.blank, "rescan_reason": r.rescan_reason,
+             "unsure_words": r.unsure_words(settings.unsure_word_confidence)} for r in results])
         for r in results:
             if r.rescan_reason or (not r.blank and r.confidence < settings.rescan_confidence):
                 register.add_event(dossier_id, "ocr", "rescan_suggested",

@@ -4,7 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
-from PIL import ImageDraw
+from PIL import ImageDraw, ImageFilter
 from rapidfuzz.distance import Levenshtein
 
 from ocr.pages import PageImage, split_pages
@@ -51,6 +51,19 @@ def test_words_have_boxes_and_confidence(tmp_path: Path):
     word = next(w for w in result.words if w.text == "CỘNG")
     assert 90 <= word.left <= 110 and 90 <= word.top <= 115  # printed at (100, 100)
     assert result.text_pdf.startswith(b"%PDF")
+
+
+def test_the_words_of_a_smudge_are_the_unsure_ones(tmp_path: Path):
+    page = render(PROSE)
+    line = DPI // 2 + 3 * int(13 * DPI / 72 * 1.6)  # the fourth line, its right half smudged
+    smudge = (DPI // 2 + 500, line - 5, DPI // 2 + 1100, line + 45)
+    page.paste(page.crop(smudge).filter(ImageFilter.GaussianBlur(2.2)), smudge)
+    result = recognize_page(PageImage(save(degrade(page), tmp_path / "p.png"), 1, DPI), FAST)
+    unsure = result.unsure_words(60)
+    assert unsure
+    for word in (w for w in result.words if w.text in unsure):
+        assert smudge[0] <= word.left and word.left + word.width <= smudge[2]  # inside the smudge only
+    assert "CỘNG" not in unsure and "Người" not in unsure
 
 
 def test_blurred_scan_gets_a_rescan_reason(tmp_path: Path):

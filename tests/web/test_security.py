@@ -94,6 +94,11 @@ def test_ocr_text_holding_a_script_is_shown_as_text(site: Site) -> None:
         assert "&lt;script&gt;" in html
     page = archivist.get(f"/dossiers/{a}/pages/1")
     assert "script-src 'self'" in page.headers["content-security-policy"]
+    register.replace_pages(a, [{"number": p.number, "text": hostile, "confidence": p.confidence,
+                                "unsure_words": ['<script>alert("x")</script>', "HÔN"]} for p in pages])
+    marked = archivist.get(f"/dossiers/{a}/pages/1").text  # an unsure word is marked, still escaped
+    assert '<mark class="unsure" title="Khó đọc">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</mark>' in marked
+    assert '<mark class="unsure" title="Khó đọc">HÔN</mark>' in marked and "KẾT HÔN" not in marked
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)  # no inline script anywhere
 
