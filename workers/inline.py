@@ -42,5 +42,6 @@ class InlineRunner(DossierRunner):
             self._futures.pop(dossier_id, None)
 
     def close(self) -> None:
+        self.context.stop.set()  # a dossier waiting for disk space stops waiting; it resumes next start
         self.dossiers.shutdown(wait=True, cancel_futures=True)
         self.pages.shutdown(wait=True, cancel_futures=True)

@@ -13,14 +13,16 @@ after a crash between its writes and its `finish_step` does not write its events
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.register import step_events
 from storage.vocabulary import Action, DossierState
 from workers.classify import awaits_review, classify_dossier
 from workers.digitize import PageProgress, digitize
+from workers.disk import disk_full_reason, is_disk_full, wait_for_space
 from workers.index import index
 from workers.pool import PagePool
 from workers.services import Services
@@ -35,6 +37,7 @@ class Context:
     services: Services
     pages: PagePool
     progress: PageProgress | None = None
+    stop: threading.Event = field(default_factory=threading.Event)  # set when the runner shuts down
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,15 @@ QUEUES: tuple[str, ...] = tuple(dict.fromkeys(step.queue for step in STEPS))
 
 
 class StepFailed(Exception):
-    """A step raised: the dossier is marked failed with the error (unless it will be retried), for `sohoa retry`."""
+    """A step raised: the dossier is marked failed with the error (unless it will be retried), for `sohoa retry`.
+
+    `disk_full`: the disk had no room, so the dossier is not failed but waits for space (it is
+    not the dossier's fault, and an admin freeing space must not also have to run `sohoa retry`).
+    """
+
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full
 
 
 @dataclass(frozen=True)
@@ -108,26 +119,41 @@ def advance(dossier_id: int, ctx: Context, *, retries_left: int = 0) -> Outcome:
             step.run(dossier_id, ctx)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
-        log.exception("dossier %s: step %s failed", dossier_id, step.name)
-        if retries_left > 0:
+        # Libraries report a full disk in their own words ("tiff codec initialization failed"):
+        # the disk's state at the moment of failure says it as well as the error's errno does.
+        full = disk_full_reason(ctx.services) if not is_disk_full(error) else "the disk is full"
+        if full:
+            log.warning("dossier %s: step %s stopped, %s; it goes on when there is room", dossier_id, step.name,
+                        full)
+            register.fail_step(dossier_id, step.name, message, state=DossierState.DIGITIZING, event=(
+                "pipeline", Action.RETRY_SCHEDULED, {"step": step.name, "error": message, "waiting_for": "disk space"}))
+        elif retries_left > 0:
+            log.exception("dossier %s: step %s failed", dossier_id, step.name)
             register.fail_step(dossier_id, step.name, message, state=DossierState.DIGITIZING, event=(
                 "pipeline", Action.RETRY_SCHEDULED, {"step": step.name, "error": message,
                                                      "retries_left": retries_left}))
         else:
+            log.exception("dossier %s: step %s failed", dossier_id, step.name)
             register.fail_step(dossier_id, step.name, message, state=DossierState.FAILED,
                                event=("pipeline", Action.FAILED, {"step": step.name, "error": message}))
-        raise StepFailed(message) from error
+        raise StepFailed(message, disk_full=bool(full)) from error
     register.finish_step(dossier_id, step.name, time.perf_counter() - started)
     after = register.get(dossier_id)
     return Outcome(DossierState(after.state) if after else None, step.name, pending_step(dossier_id, ctx.services))
 
 
 def run_to_end(dossier_id: int, ctx: Context) -> DossierState | None:
-    """Advance the dossier until it has finished or failed; its state then (the inline runner)."""
+    """Advance the dossier until it has finished or failed; its state then (the inline runner).
+
+    A step a full disk stopped is run again once there is room; if the runner shuts down first,
+    the dossier stays `digitizing` and the next start resumes it.
+    """
     while True:
         try:
             outcome = advance(dossier_id, ctx)
-        except StepFailed:
-            return DossierState.FAILED
+        except StepFailed as failed:
+            if failed.disk_full and wait_for_space(ctx.services, ctx.stop):
+                continue
+            return DossierState.DIGITIZING if failed.disk_full else DossierState.FAILED
         if outcome.finished:
             return outcome.state

@@ -19,7 +19,6 @@ import errno
 import logging
 import os
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,13 +34,13 @@ from storage.keys import original_key
 from storage.models import Dossier
 from storage.register import DIGITIZING, FAILED, RECEIVED, RECEIVING
 from storage.vocabulary import Action
+from workers.disk import disk_full_reason, is_disk_full
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
 
 log = logging.getLogger(__name__)
 
 LEAVING = ".sohoa-leaving-"
-FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 FULL_SIGNS = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT), "database or disk is full")
 FULL_PAUSE_SECONDS = 5.0
 
@@ -149,34 +148,6 @@ def finish_interrupted_leaving(inbox: Path, services: Services) -> list[str]:
         finish_leaving(path, services)
         done.append(path.name)
     return done
-
-
-def disk_full_reason(services: Services) -> str | None:
-    """Why intake must pause for lack of space (home and its object store), or None when there is room."""
-    settings = services.settings
-    need = settings.min_free_mb * 2**20
-    for folder in (settings.home, settings.objects, settings.work):
-        probe = folder if folder.exists() else settings.home
-        try:
-            usage = shutil.disk_usage(probe)
-        except OSError:
-            continue
-        if usage.free < need:
-            return (f"the disk of {probe.resolve()} is full ({usage.free // 2**20} MB free, "
-                    f"{settings.min_free_mb} MB needed): intake is paused until space is freed")
-    return None
-
-
-def is_disk_full(error: BaseException) -> bool:
-    """ENOSPC/EDQUOT from the file system, or SQLite's "database or disk is full", anywhere in the chain."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
-            return True
-        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return False
 
 
 @dataclass(frozen=True)

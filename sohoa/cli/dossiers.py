@@ -20,7 +20,7 @@ def status(json_out: bool = JsonOption) -> None:
     from settings import load_settings
     from sohoa.cli.distributed import print_queues, queue_status
     from storage.vocabulary import Action, DossierState
-    from workers.receive import disk_full_reason
+    from workers.disk import disk_full_reason
     from workers.services import Services
 
     settings = load_settings()

@@ -308,6 +308,20 @@ def test_a_full_disk_pauses_intake_says_so_once_and_intake_resumes_by_itself(tmp
     assert report["tracebacks"] == 0
 
 
+@pytest.mark.slow
+def test_a_disk_that_fills_while_pages_are_read_holds_the_dossier_until_there_is_room(tmp_path: Path) -> None:
+    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-m",
+                             "tests.workers.full_disk", str(tmp_path / "var"), "ocr"], capture_output=True,
+                            text=True, timeout=600, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["started"] and report["reading"]
+    assert report["by_state_while_full"]["failed"] == 0  # not failed: waiting
+    assert report["by_state_while_full"]["digitizing"] == 1
+    assert report["all_digitized_after"], report["by_state_after"]  # no `sohoa retry` needed
+    assert report["waiting_said"] == 1 and report["tracebacks"] == 0
+
+
 def test_a_folder_with_the_same_page_twice_keeps_both_pages(quick: Settings) -> None:
     from workers.receive import receive
 
