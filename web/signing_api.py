@@ -37,7 +37,8 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     **ERRORS, 400: {"model": ApiError}, 409: {"model": ApiError, "description": "Not your turn to sign one of these"},
     422: {"model": ApiError}}
 
-TaskIds = Annotated[list[int], Field(min_length=1, max_length=MAX_BATCH)]
+TaskId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # what every SQL integer column holds
+TaskIds = Annotated[list[TaskId], Field(min_length=1, max_length=MAX_BATCH)]
 Base64 = Annotated[str, Field(max_length=65536)]
 
 
@@ -78,7 +79,7 @@ class PrepareOut(BaseModel):
 class SignatureIn(BaseModel):
     preparation: Annotated[str, Field(max_length=128)]
     signature: Base64
-    task: int | None = None
+    task: TaskId | None = None
 
 
 class FinishIn(BaseModel):
