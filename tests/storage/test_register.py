@@ -78,3 +78,14 @@ def test_a_failed_step_records_row_state_and_event_together(register: Register) 
     found = register.get(d)
     assert register.step(d, "ocr") is None and found is not None and found.state == DossierState.RECEIVED
     assert [e.action for e in register.events(d)][-2:] == [Action.FAILED, Action.RETRY]
+
+
+def test_a_result_is_returned_once_and_only_once_signed(register: Register) -> None:
+    d = dossier(register)
+    assert register.return_result(d, actor="web:van.thu", from_status=9, to_status=10) is False  # not signed yet
+    register.update(d, legal_status=9)
+    assert register.return_result(d, actor="web:van.thu", from_status=9, to_status=10) is True
+    assert register.return_result(d, actor="web:van.thu.2", from_status=9, to_status=10) is False  # a second click
+    found = register.get(d)
+    assert found is not None and found.legal_status == 10 and found.returned_at is not None
+    assert [e.actor for e in register.events(d, action=Action.RETURNED)] == ["web:van.thu"]
