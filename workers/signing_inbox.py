@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signing import Level, SigningSession, load_p12, may_sign
+from signing import may_sign
 from storage.models import Dossier, File, SigningTask
 from storage.queries import Queries, Scope
 from workers.results import Chain, SignOutcome, check_ready, sign_tasks
-from workers.seal import SealNotConfigured
+from workers.seal import seal_session
 from workers.services import Services
 
 
@@ -57,15 +57,7 @@ def seal_tasks(person: str, task_ids: list[int], services: Services) -> list[Sig
     Raises `StepNotReady` before the key is opened if one task is not `person`'s turn, and
     `SealNotConfigured` when no seal key is set.
     """
-    settings = services.settings
-    if settings.seal_p12 is None or settings.seal_passphrase_file is None:
-        raise SealNotConfigured("set SOHOA_SEAL_P12 and SOHOA_SEAL_PASSPHRASE_FILE to seal results on the server")
     check_ready(task_ids, person, services)
-    passphrase = settings.seal_passphrase_file.read_text(encoding="utf-8").rstrip("\r\n").encode()
-    signer = load_p12(settings.seal_p12, passphrase or None)
-    del passphrase
-    level = Level.B_T if settings.tsa_url else Level.B_B
-    with SigningSession(signer, level=level, tsa_url=settings.tsa_url,
-                        trust_roots=list(settings.trust_roots)) as session:
+    with seal_session(services.settings, "sealing results on the server") as session:
         return sign_tasks(task_ids, session, person, services)
 
