@@ -92,6 +92,12 @@ def certificates(args: argparse.Namespace) -> None:
         print(f"{cert.token}\t{parsed.subject.human_friendly}\t{parsed.not_valid_after:%Y-%m-%d}\t{cert.fingerprint}")
 
 
+def sign_inbox(args: argparse.Namespace) -> None:
+    from agent.inbox import run as run_inbox
+
+    run_inbox(args)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="sohoa-agent", description="Sign sohoa documents with the USB token "
                                   "on this PC: the key stays on the token, the PIN on this PC.")
@@ -109,7 +115,25 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=run)
     listing = commands.add_parser("certificates", help="list the signing certificates on the tokens")
     listing.set_defaults(func=certificates)
-    for sub in (serve, listing):
+    inbox = commands.add_parser(
+        "sign-inbox", help="sign the results waiting for you on the site, without a browser (one PIN)",
+        description="Sign in to the sohoa site, list the results waiting for your signature (the Ký số page's "
+        "list), have the site prepare them for the certificate on your token, sign them all after one PIN, "
+        "and print what the site verified. Exit 0 when every one was signed and verified, 1 when one was "
+        "not, 2 when nothing could be signed.")
+    inbox.add_argument("--site", required=True, help="address of the sohoa site, e.g. https://motcua.example.gov.vn")
+    inbox.add_argument("--user", default=None, help="your user name on the site (default: this PC's user name)")
+    inbox.add_argument("--password-fd", type=int, default=None,
+                       help="read the password from this file descriptor instead of a hidden prompt")
+    inbox.add_argument("--pin-fd", type=int, default=None,
+                       help="read the PIN from this file descriptor instead of the hidden prompt")
+    inbox.add_argument("--certificate", default=None,
+                       help="fingerprint (or its start) of the certificate to sign with, when the token holds several")
+    inbox.add_argument("--tasks", type=int, nargs="+", default=None, help="sign only these task numbers")
+    inbox.add_argument("--title", default=None, help="your title on the stamp, e.g. 'KT. CHỦ TỊCH'")
+    inbox.add_argument("--json", action="store_true", help="one JSON line per document (and for a refusal)")
+    inbox.set_defaults(func=sign_inbox)
+    for sub in (serve, listing, inbox):
         sub.add_argument("--module", default=os.environ.get("SOHOA_PKCS11_MODULE", DEFAULT_MODULE),
                          help="PKCS#11 library of the token (the CA's driver)")
         sub.add_argument("--token", default=None, help="use only the token with this label")

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     DOWNLOAD = "download"
     EXPORT = "export"
     SIGN = "sign"
+    RETURN = "return"  # a signed result handed back to the citizen (the Kết quả page)
     REVIEW = "review"
     UPLOAD = "upload"
     LOGIN = "login"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from storage.models import Dossier, Event, File, Page, SavedSearch
+from storage.models import Dossier, Event, File, Page, SavedSearch, SigningTask
 from storage.register import Register
 from storage.vocabulary import Action, DossierState, FileRole
 
@@ -104,6 +104,51 @@ class Queries:
                      .order_by(Event.id.desc()).limit(1))
             detail = s.scalar(scope.where(query))
             return list((detail or {}).get("evidence") or [])
+
+    # --- signing and results (the Ký số and Kết quả pages) ---
+    def signing_candidates(self, person: str, scope: Scope) -> list[tuple[SigningTask, Dossier, list[SigningTask]]]:
+        """Waiting tasks that name `person` among their assignees, with their dossier and whole chain.
+
+        Oldest due first (no due date last). Whether each one's turn has come is the signing
+        stage's rule (`signing.may_sign` over the chain), applied by the caller.
+        """
+        with self.register.session() as s:
+            query = (select(SigningTask, Dossier).join(Dossier, Dossier.id == SigningTask.dossier_id)
+                     .where(SigningTask.state == "waiting", SigningTask.assignee.contains(person))
+                     .order_by(Dossier.due_at.is_(None), Dossier.due_at, SigningTask.id))
+            rows = [(t, d) for t, d in s.execute(scope.where(query))
+                    if person in (t.assignee or "").split(",")]
+            files = {t.file_id for t, _ in rows}
+            chains: dict[int, list[SigningTask]] = {f: [] for f in files}
+            if files:
+                for c in s.scalars(select(SigningTask).where(SigningTask.file_id.in_(files))
+                                   .order_by(SigningTask.step)):
+                    chains[c.file_id].append(c)
+            return [(t, d, chains[t.file_id]) for t, d in rows]
+
+    def signing_task(self, task_id: int, scope: Scope) -> tuple[SigningTask, Dossier] | None:
+        """One signing task and its dossier, if the dossier is within the scope."""
+        with self.register.session() as s:
+            query = (select(SigningTask, Dossier).join(Dossier, Dossier.id == SigningTask.dossier_id)
+                     .where(SigningTask.id == task_id))
+            row = s.execute(scope.where(query)).first()
+            return (row[0], row[1]) if row is not None else None
+
+    def tasks_in_scope(self, task_ids: list[int], scope: Scope) -> dict[int, int]:
+        """Of `task_ids`, those whose dossier is within the scope: task id -> dossier id."""
+        if not task_ids:
+            return {}
+        with self.register.session() as s:
+            query = (select(SigningTask.id, SigningTask.dossier_id).join(Dossier, Dossier.id == SigningTask.dossier_id)
+                     .where(SigningTask.id.in_(task_ids)))
+            return {task_id: dossier_id for task_id, dossier_id in s.execute(scope.where(query))}
+
+    def awaiting_return(self, scope: Scope, legal_status: int, limit: int = 100) -> list[Dossier]:
+        """Dossiers whose result is fully signed (`legal_status`) and not handed back yet, oldest first."""
+        with self.register.session() as s:
+            query = (select(Dossier).where(Dossier.legal_status == legal_status, Dossier.returned_at.is_(None))
+                     .order_by(Dossier.finished_at, Dossier.id).limit(limit))
+            return list(s.scalars(scope.where(query)))
 
     # --- the admin's overview ---
     def counts_by_state(self, scope: Scope) -> dict[str, int]:

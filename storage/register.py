@@ -436,6 +436,20 @@ class Register(OutboxRegister, ReportRows):
                 dossier.legal_status, dossier.finished_at = legal_status, datetime.now(UTC)
                 self._event(s, row.dossier_id, "signing", Action.RESULT_SIGNED, {"file": signed.object_key})
 
+    def return_result(self, dossier_id: int, *, actor: str, from_status: int, to_status: int) -> bool:
+        """The signed result handed back: `to_status`, the return time and the event, in one transaction.
+
+        Only from `from_status` (the result fully signed), checked in the UPDATE itself, so two
+        clerks pressing the button at once record one return; False when nothing changed.
+        """
+        with self.session() as s:
+            changed = s.execute(update(Dossier).where(Dossier.id == dossier_id, Dossier.legal_status == from_status)
+                                .values(legal_status=to_status, returned_at=datetime.now(UTC)))
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            self._event(s, dossier_id, actor, Action.RETURNED, None)
+            return True
+
     # --- overview ---
     def counts_by_state(self) -> dict[str, int]:
         with self.session() as s:

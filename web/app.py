@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from settings import Settings, load_settings
-from web import admin, api, dossier, files, kiosk, login, review, search
+from web import admin, api, dossier, files, kiosk, login, results, review, search, signing, signing_api
 from web.auth import BadCsrf, Forbidden, NotSignedIn
 from web.context import STATIC, Web
 from web.render import gettext_for, render
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = services  # what the province's file links (web/files.py) read objects through
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, search, dossier, review, admin, kiosk, api, files):
+    for module in (login, search, dossier, review, admin, kiosk, api, files, signing, signing_api, results):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -30,6 +30,9 @@ class Permission(StrEnum):
     REVIEW = "review"
     ADMIN = "admin"
     UPLOAD = "upload"
+    SIGN = "sign"  # the Ký số page: sign with one's own token (officials), seal (clerks)
+    SEAL = "seal"  # the agency's seal, applied by the server
+    RESULTS = "results"  # the Kết quả page: attach results, record that they were handed back
 
 
 ALLOWED: dict[Permission, frozenset[Role]] = {
@@ -39,6 +42,9 @@ ALLOWED: dict[Permission, frozenset[Role]] = {
     Permission.REVIEW: frozenset({Role.REVIEWER, Role.ADMIN}),
     Permission.ADMIN: frozenset({Role.ADMIN}),
     Permission.UPLOAD: frozenset({Role.STATION}),
+    Permission.SIGN: frozenset({Role.OFFICIAL, Role.CLERK, Role.ADMIN}),
+    Permission.SEAL: frozenset({Role.CLERK, Role.ADMIN}),
+    Permission.RESULTS: frozenset({Role.CLERK, Role.ADMIN}),
 }
 
 

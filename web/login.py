@@ -18,7 +18,7 @@ from web.render import gettext_for, render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "sohoa_login"
-HOME = {Role.ARCHIVIST: "/search", Role.OFFICIAL: "/search", Role.CLERK: "/search", Role.REVIEWER: "/review",
+HOME = {Role.ARCHIVIST: "/search", Role.OFFICIAL: "/sign", Role.CLERK: "/sign", Role.REVIEWER: "/review",
         Role.ADMIN: "/admin"}
 
 

@@ -60,6 +60,11 @@ def _page_count(services: Services, file: File) -> int:
     return known
 
 
+def page_count(services: Services, file: File) -> int:
+    """How many pages one stored PDF or image has (counted once per SHA-256)."""
+    return _page_count(services, file)
+
+
 def locate(services: Services, originals: Sequence[File], number: int) -> tuple[File, int]:
     """The original holding page `number` of the dossier, and the page's number within it."""
     remaining = number

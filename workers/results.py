@@ -12,7 +12,6 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from storage.keys import result_key, signed_key
 from storage.models import Dossier, SigningTask
 from storage.objects import sha256_file
 from storage.register import AttachedResult, NewFile, TaskPlan
-from storage.vocabulary import Action, FileRole
+from storage.vocabulary import FileRole
 from workers.catalog import CatalogUnavailable, current_catalog
 from workers.quarantine import free_name, quarantine
 from workers.services import Services
@@ -195,10 +194,8 @@ def return_result(dossier_id: int, services: Services, actor: str) -> None:
     dossier = services.register.get(dossier_id)
     if dossier is None:
         raise ResultError(f"no dossier {dossier_id}")
-    if dossier.legal_status != PROCESSED:
+    if not services.register.return_result(dossier_id, actor=actor, from_status=PROCESSED, to_status=RETURNED):
         raise ResultError(f"dossier {dossier_id} has no fully signed result yet (status {dossier.legal_status})")
-    services.register.update(dossier_id, legal_status=RETURNED, returned_at=datetime.now(UTC),
-                             event=(actor, Action.RETURNED, None))
 
 
 def receive_result(entry: Path, services: Services) -> int | None:

@@ -91,3 +91,12 @@ def test_the_same_page_twice_in_a_folder_is_two_pages_and_recording_again_adds_n
                           sha256="b" * 64, size=10, media_type="image/png")
     files = register.files(d, "original")
     assert [(f.ordinal, f.name) for f in files] == [(1, "trang-1.png"), (2, "trang-2.png"), (3, "trang-3.png")]
+def test_a_result_is_returned_once_and_only_once_signed(register: Register) -> None:
+    d = dossier(register)
+    assert register.return_result(d, actor="web:van.thu", from_status=9, to_status=10) is False  # not signed yet
+    register.update(d, legal_status=9)
+    assert register.return_result(d, actor="web:van.thu", from_status=9, to_status=10) is True
+    assert register.return_result(d, actor="web:van.thu.2", from_status=9, to_status=10) is False  # a second click
+    found = register.get(d)
+    assert found is not None and found.legal_status == 10 and found.returned_at is not None
+    assert [e.actor for e in register.events(d, action=Action.RETURNED)] == ["web:van.thu"]

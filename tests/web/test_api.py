@@ -117,7 +117,9 @@ def test_the_api_keeps_to_its_own_schema(site: Site, fuzz_headers: dict[str, dic
     api_schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(services=site.services))
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {o.method.upper() + " " + o.path for o in operations} == {
-        "POST /api/v1/dossiers", "GET /api/v1/dossiers/{dossier_id}", "GET /api/v1/dossiers", "GET /api/v1/search"}
+        "POST /api/v1/dossiers", "GET /api/v1/dossiers/{dossier_id}", "GET /api/v1/dossiers", "GET /api/v1/search",
+        "GET /api/v1/signing/inbox", "POST /api/v1/signing/prepare", "POST /api/v1/signing/finish",
+        "POST /api/v1/signing/seal"}
     for operation in operations:
 
         @given(case=operation.as_strategy())
