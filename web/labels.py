@@ -54,6 +54,16 @@ ROLE: dict[str, str] = {
     Role.ADMIN: N_("Administrator"),
 }
 
+# Signer roles of the shipped catalog (its `signers`); a province's own role ids show as they are.
+SIGNER_ROLE: dict[str, str] = {
+    "lanh_dao_ubnd_xa": N_("Commune People's Committee leader"),
+    "van_thu": N_("Clerk (agency seal)"),
+    "lanh_dao_so": N_("Department leader"),
+    "truong_cong_an_xa": N_("Commune police chief"),
+    "truong_phong_dkkd": N_("Head of business registration"),
+    "giam_doc_van_phong_dang_ky_dat_dai": N_("Director of the land registration office"),
+}
+
 FILE_ROLE: dict[str, str] = {
     FileRole.ORIGINAL: N_("Original scan"),
     FileRole.DIGITIZED: N_("Digitized copy (PDF/A)"),

@@ -17,7 +17,7 @@ from storage.vocabulary import DossierState
 from web.auth import LANG_COOKIE
 from web.context import web_of
 from web.i18n import pick, translations
-from web.labels import EVENT, LEGAL_STATUS, ROLE, STATE
+from web.labels import EVENT, LEGAL_STATUS, ROLE, SIGNER_ROLE, STATE
 
 PER_PAGE = 20
 
@@ -32,6 +32,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "legal_label": lambda n: gettext(LEGAL_STATUS.get(n, str(n))), "highlight": highlight,
         "mark_unsure": mark_unsure,
         "role_label": lambda r: gettext(ROLE.get(r) or r), "event_label": lambda a: gettext(EVENT.get(a) or a),
+        "signer_label": lambda r: gettext(SIGNER_ROLE.get(r) or r),
     }
     return web_of(request).templates.TemplateResponse(request, template, context, status_code=status)
 
