@@ -34,37 +34,47 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pyhanko.config.pkcs11 import TokenCriteria  # noqa: E402
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
 from pyhanko.pdf_utils.text import TextBoxStyle  # noqa: E402
 from pyhanko.sign import fields, signers  # noqa: E402
+from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session  # noqa: E402
 from pyhanko.sign.timestamps import HTTPTimeStamper  # noqa: E402
 from pyhanko.sign.validation import validate_pdf_signature  # noqa: E402
 from pyhanko.stamp import TextStampStyle  # noqa: E402
 from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
+from bench.pki_server import served_pki  # noqa: E402
 from signing import SignatureAppearance, SigningSession, load_p12, open_token, verify  # noqa: E402
 from signing.fonts import NOTO_SANS  # noqa: E402
 from signing.remote import AgentClient  # noqa: E402
 from tests.agent.running import SITE, running_agent  # noqa: E402
 from tests.conftest import BIRTH_FORM, save_scan  # noqa: E402
-from tests.signing.testpki import P12_PASSPHRASE, TOKEN_PIN, init_softhsm, running_pki  # noqa: E402
+from tests.signing.testpki import P12_PASSPHRASE, SOFTHSM, TOKEN_PIN, init_softhsm  # noqa: E402
 
 STAMP = SignatureAppearance(name="Nguyễn Văn An", title="KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH", agency="UBND xã Bình Thạnh")
 BOX = (329, 56, 559, 156)
 
 
-def stock(pdfs: list[bytes], p12: Path, tsa_url: str) -> list[bytes]:
-    signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=P12_PASSPHRASE)
-    style = TextStampStyle(stamp_text="KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nUBND xã Bình Thạnh\n\nNguyễn Văn An\n%(ts)s",
-                           timestamp_format="%Y-%m-%dT%H:%M:%S%z",
-                           text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(NOTO_SANS))), border_width=0)
+def stock_style() -> TextStampStyle:
+    return TextStampStyle(stamp_text="KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nUBND xã Bình Thạnh\n\nNguyễn Văn An\n%(ts)s",
+                          timestamp_format="%Y-%m-%dT%H:%M:%S%z",
+                          text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(NOTO_SANS))), border_width=0)
+
+
+def stock(pdfs: list[bytes], signer: signers.Signer, tsa_url: str, lt_root=None) -> list[bytes]:
+    """pyHanko's `sign_pdf` per document; B-LT (`embed_validation_info`, a fresh context) given a root."""
+    style = stock_style()
     out = []
     for pdf in pdfs:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        context = None if lt_root is None else ValidationContext(trust_roots=[lt_root], allow_fetching=True,
+                                                                 revocation_mode="hard-fail")
         meta = signers.PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256",
-                                            subfilter=fields.SigSeedSubFilter.PADES)
+                                            subfilter=fields.SigSeedSubFilter.PADES,
+                                            embed_validation_info=context is not None, validation_context=context)
         pdf_signer = signers.PdfSigner(meta, signer, timestamper=HTTPTimeStamper(tsa_url), stamp_style=style,
                                        new_field_spec=fields.SigFieldSpec("Signature1", on_page=-1, box=BOX))
         result = pdf_signer.sign_pdf(writer)
@@ -72,15 +82,20 @@ def stock(pdfs: list[bytes], p12: Path, tsa_url: str) -> list[bytes]:
     return out
 
 
-def stock_verified(pdfs: list[bytes], p12: Path, tsa_url: str, root) -> list[bytes]:
-    """Stock signing, then stock validation of each signature against the root (OCSP/CRL fetched)."""
-    out = stock(pdfs, p12, tsa_url)
+def stock_verified(pdfs: list[bytes], signer: signers.Signer, tsa_url: str, root) -> list[bytes]:
+    """Stock B-LT signing, then stock validation of each signature, revocation hard-fail as `sohoa verify`."""
+    out = stock(pdfs, signer, tsa_url, lt_root=root)
     for signed in out:
         sig = PdfFileReader(BytesIO(signed), strict=False).embedded_signatures[0]
         status = validate_pdf_signature(sig, signer_validation_context=ValidationContext(
-            trust_roots=[root], allow_fetching=True))
+            trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail"))
         assert status.bottom_line, status.pretty_print_details()
     return out
+
+
+def stock_token_signer(session) -> signers.Signer:
+    """pyHanko's own PKCS#11 signer on the official's SoftHSM2 token (opened once: favours stock)."""
+    return PKCS11Signer(session, key_label="official", cert_label="official", other_certs_to_pull=None)
 
 
 def batch(pdfs: list[bytes], signer, tsa_url: str) -> list[bytes]:
@@ -103,7 +118,7 @@ def main() -> None:
     parser.add_argument("--browser-rounds", type=int, default=1, help="rounds of the browser path")
     parser.add_argument("--only-browser", action="store_true", help="skip the batch-session comparison")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_pki(Path(tmp) / "pki") as pki:
+    with tempfile.TemporaryDirectory() as tmp, served_pki(Path(tmp) / "pki") as pki:
         os.environ.update(init_softhsm(Path(tmp) / "hsm", pki, labels=("official",)))
         page = [*BIRTH_FORM, "", "GIẤY KHAI SINH", "Họ, chữ đệm, tên: NGUYỄN THỊ AN"]
         pdf = save_scan(Path(tmp) / "result.pdf", [page] * args.pages, dpi=200).read_bytes()
@@ -118,7 +133,8 @@ def main() -> None:
 def session_paths(args: argparse.Namespace, pki, pdfs: list[bytes]) -> None:
     stock_rates, p12_rates, token_rates = [], [], []
     for _ in range(args.rounds):
-        r, stock_out = rate(stock, pdfs, pki.p12("official"), pki.tsa_url)
+        p12 = signers.SimpleSigner.load_pkcs12(str(pki.p12("official")), passphrase=P12_PASSPHRASE)
+        r, stock_out = rate(stock, pdfs, p12, pki.tsa_url)
         stock_rates.append(r)
         r, p12_out = rate(batch, pdfs, load_p12(pki.p12("official"), P12_PASSPHRASE), pki.tsa_url)
         p12_rates.append(r)
@@ -176,15 +192,22 @@ def browser_path(args: argparse.Namespace, pki, pdf: bytes, tmp: Path) -> None:
             assert all(o.ok and o.level == "B-LT" for o in outcomes), [o.detail for o in outcomes if not o.ok]
             times.append((end - start, time.process_time() - cpu))
             parts.append((prepared_at - start, signed_at - prepared_at, end - signed_at))
-            checked_times.append(timed(stock_verified, [pdf] * n, pki.p12("official"), pki.tsa_url, pki.cert("root")))
-            stock_times.append(timed(stock, [pdf] * n, pki.p12("official"), pki.tsa_url))
+            token = open_pkcs11_session(str(SOFTHSM), token_criteria=TokenCriteria(label="official"),
+                                        user_pin=TOKEN_PIN)
+            try:
+                signer = stock_token_signer(token)
+                checked_times.append(timed(stock_verified, [pdf] * n, signer, pki.tsa_url, pki.cert("root")))
+                stock_times.append(timed(stock, [pdf] * n, signer, pki.tsa_url))
+            finally:
+                token.close()
     (t, tc), (s, sc), (c, cc) = (tuple(statistics.median(x[i] for x in xs) for i in range(2))
                                  for xs in (times, stock_times, checked_times))
     p, a, f = (statistics.median(x[i] for x in parts) for i in range(3))
-    print("(wall seconds; CPU seconds of this process, which also serves the TSA/OCSP/CRL, in brackets)")
-    print(f"stock pyHanko sign_pdf + validate per document: {n} in {c:6.2f} s [{cc:6.2f}]  {n / c:6.2f} signatures/s")
-    print(f"stock pyHanko sign_pdf per document           : {n} in {s:6.2f} s [{sc:6.2f}]  {n / s:6.2f} signatures/s")
-    print(f"sohoa browser path (prepare, agent, finish)    : {n} in {t:6.2f} s [{tc:6.2f}]  {n / t:6.2f} signatures/s")
+    print("(wall seconds; CPU seconds of the signing side in brackets; TSA/OCSP/CRL served by another process)")
+    print(f"stock pyHanko B-LT sign_pdf + validate per doc: {n} in {c:6.2f} s [{cc:6.2f}]  {n / c:6.2f} signatures/s")
+    print(f"stock pyHanko B-T sign_pdf per doc, unchecked : {n} in {s:6.2f} s [{sc:6.2f}]  {n / s:6.2f} signatures/s")
+    print(f"sohoa browser path, B-LT verified (prepare,   : {n} in {t:6.2f} s [{tc:6.2f}]  {n / t:6.2f} signatures/s")
+    print("  agent, finish)")
     print(f"  {c / t:.1f}x stock with validation ({cc / tc:.1f}x in CPU), {s / t:.1f}x stock signing alone "
           f"({sc / tc:.1f}x in CPU)")
     print(f"  prepare {p:.2f} s, agent (one PIN, {n} signatures over HTTP) {a:.2f} s, "
