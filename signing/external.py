@@ -279,11 +279,14 @@ class ExternalSession(SigningSession):
             except SigningProblem as exc:
                 checked.append(exc)
         pending: dict[int, asyncio.Task[cms.ContentInfo]] = {}
+        asked = 0
 
         def ask_ahead(upto: int) -> None:
-            for j in range(min(upto, len(items))):
-                if j not in pending and checked[j] is None:
+            nonlocal asked
+            for j in range(asked, min(upto, len(items))):
+                if checked[j] is None:
                     pending[j] = self._loop.create_task(_container(*items[j], self._timestamper))
+            asked = max(asked, upto)
 
         try:
             for i, (state, _) in enumerate(items):
