@@ -36,7 +36,6 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -46,8 +45,6 @@ from signing.errors import SigningProblem, TimestampUnavailable
 from signing.fonts import NOTO_SANS, StampFont
 from signing.pades import SIGNER_KEY_USAGE, Level, SignedPdf, SigningSession, lock_spec
 from signing.signers import check_validity_period
-from signing.trust import validation_context
-from signing.verify import VerificationReport, async_verify
 
 DIGEST = "sha256"
 RESERVED_HEX_CHARS = 32768
@@ -221,7 +218,6 @@ class ExternalSession(SigningSession):
         super().__init__(ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert))), **kwargs)
         if self.requested_level is Level.B_LTA:
             raise SigningProblem("external signing goes up to PAdES B-LT (no document timestamp yet)")
-        self._verifier: ValidationContext | None = None
 
     def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
                 field_name: str | None = None) -> PreparedSignature:
@@ -316,17 +312,6 @@ class ExternalSession(SigningSession):
                 level, notes = Level.B_T, (*notes, f"validation data could not be collected, signed B-T: {exc}")
         return SignedPdf(pdf=pdf, field_name=state.field_name, level=level, signed_at=state.signed_at,
                          signer=self.identity, notes=notes)
-
-    def verify(self, pdf: bytes) -> VerificationReport:
-        """`signing.verify` of a document this batch finished, against the session's trust roots.
-
-        One validation context serves the whole batch, as for signing: the same signer, CA and
-        TSA are checked for every document, and their OCSP responses and CRLs are fetched once.
-        """
-        if self._verifier is None:
-            self._verifier = validation_context(self._roots, revocation_mode="hard-fail")  # as strict as `verify`
-            self._contexts.append(self._verifier)
-        return self._loop.run_until_complete(async_verify(pdf, self._roots, context=self._verifier))
 
 
 async def _add_validation_data(pdf: bytes, field_name: str, context) -> bytes:
