@@ -212,8 +212,7 @@ def browser_path(args: argparse.Namespace, pki, pdf: bytes, tmp: Path) -> None:
     print("(wall seconds; CPU seconds of the signing side in brackets; TSA/OCSP/CRL served by another process)")
     print(f"stock pyHanko B-LT sign_pdf + validate per doc: {n} in {c:6.2f} s [{cc:6.2f}]  {n / c:6.2f} signatures/s")
     print(f"stock pyHanko B-T sign_pdf per doc, unchecked : {n} in {s:6.2f} s [{sc:6.2f}]  {n / s:6.2f} signatures/s")
-    print(f"sohoa browser path, B-LT verified (prepare,   : {n} in {t:6.2f} s [{tc:6.2f}]  {n / t:6.2f} signatures/s")
-    print("  agent, finish)")
+    print(f"sohoa prepare/agent/finish, B-LT, verified    : {n} in {t:6.2f} s [{tc:6.2f}]  {n / t:6.2f} signatures/s")
     print(f"  {c / t:.1f}x stock with validation ({cc / tc:.1f}x in CPU), {s / t:.1f}x stock signing alone "
           f"({sc / tc:.1f}x in CPU)")
     print(f"  prepare {p:.2f} s, agent (one PIN, {n} signatures over HTTP) {a:.2f} s, "
