@@ -192,7 +192,9 @@ def finish_batch(person: str, returned: Sequence[Returned], services: Services) 
         by_certificate.setdefault(row.certificate_sha256, []).append((i, state, t))
     for jobs in by_certificate.values():
         _finish_jobs(person, jobs, returned, outcomes, services)
-    return [outcome for outcome in outcomes if outcome is not None]
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(returned), "every returned signature has its outcome"
+    return done
 
 
 def _refuse(item: Returned, task_id: int | None, why: Refused, detail: str) -> Outcome:
