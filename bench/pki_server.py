@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextmanager
 def served_pki(folder: Path) -> Iterator:
     """`tests.signing.testpki.running_pki` in a child process; yields the same `LivePki`."""
-    from certomancer.registry import CertomancerConfig
+    from certomancer.registry import ArchLabel, CertomancerConfig
 
     from tests.signing.testpki import ARCH, CONFIG, LivePki
 
@@ -36,7 +36,7 @@ def served_pki(folder: Path) -> Iterator:
             raise RuntimeError(f"the PKI process did not start (it said {url!r})")
         # certomancer issues deterministically from the same keys and URL: the same certificates
         arch = CertomancerConfig.from_file(str(CONFIG), key_search_dir=str(folder),
-                                           external_url_prefix=url).get_pki_arch(ARCH)
+                                           external_url_prefix=url).get_pki_arch(ArchLabel(ARCH))
         yield LivePki(folder=folder, url=url, arch=arch)
     finally:
         child.stdin.close()
