@@ -19,7 +19,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, fields
 from io import BytesIO
 
@@ -36,7 +36,6 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import async_add_validation_info
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -46,12 +45,12 @@ from signing.errors import SigningProblem, TimestampUnavailable
 from signing.fonts import NOTO_SANS, StampFont
 from signing.pades import SIGNER_KEY_USAGE, Level, SignedPdf, SigningSession, lock_spec
 from signing.signers import check_validity_period
-from signing.trust import validation_context
-from signing.verify import VerificationReport, async_verify
 
 DIGEST = "sha256"
 RESERVED_HEX_CHARS = 32768
 """Room for the CMS container (hex, so 16 KB of DER): chain, signature and timestamp token fit."""
+TIMESTAMPS_AHEAD = 8
+"""Timestamp requests `ExternalSession.finish_all` keeps in flight ahead of the document it embeds."""
 RESERVE_MARGIN_HEX_CHARS = 2048
 """Slack over pyHanko's measured room (1 KB of DER): a real timestamp token may be a little larger."""
 
@@ -157,14 +156,23 @@ def finish(state: PreparedSignature, signature: bytes, *, tsa_url: str | None = 
 
 
 async def _finish(state: PreparedSignature, signature: bytes, timestamper: HTTPTimeStamper | None) -> bytes:
+    return await _embed(state, await _container(state, signature, timestamper))
+
+
+async def _container(state: PreparedSignature, signature: bytes, timestamper: HTTPTimeStamper | None
+                     ) -> cms.ContentInfo:
+    """The CMS signature for the prepared attributes, with its timestamp token (one call to the TSA)."""
     cert = x509.Certificate.load(state.signer_certificate)
     registry = SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in state.chain])
     signer = ExternalSigner(cert, registry, signature_value=signature)
     try:
-        container = await signer.async_sign_prescribed_attributes(
+        return await signer.async_sign_prescribed_attributes(
             DIGEST, signed_attrs=cms.CMSAttributes.load(state.signed_attributes), timestamper=timestamper)
     except TimestampRequestError as exc:
         raise TimestampUnavailable(f"the timestamp authority did not answer: {exc}") from exc
+
+
+async def _embed(state: PreparedSignature, container: cms.ContentInfo) -> bytes:
     output = BytesIO(state.pdf)
     digest = PreparedByteRangeDigest(document_digest=state.document_digest,
                                      reserved_region_start=state.reserved_region_start,
@@ -210,7 +218,6 @@ class ExternalSession(SigningSession):
         super().__init__(ExternalSigner(cert, registry, signature_value=bytes(_signature_size(cert))), **kwargs)
         if self.requested_level is Level.B_LTA:
             raise SigningProblem("external signing goes up to PAdES B-LT (no document timestamp yet)")
-        self._verifier: ValidationContext | None = None
 
     def prepare(self, pdf: bytes, appearance: Appearance | None = None, *, lock: bool = False,
                 field_name: str | None = None) -> PreparedSignature:
@@ -235,12 +242,68 @@ class ExternalSession(SigningSession):
 
     def finish(self, state: PreparedSignature, signature: bytes) -> SignedPdf:
         """Check `signature` over the prepared attributes, embed it (B-T), add validation data for B-LT."""
+        (result,) = self.finish_all([(state, signature)])
+        if isinstance(result, SigningProblem):
+            raise result
+        return result
+
+    def finish_all(self, items: Sequence[tuple[PreparedSignature, bytes]]
+                   ) -> Generator[SignedPdf | SigningProblem, None, None]:
+        """`finish` of each item, in order, with the timestamps asked for ahead of the embedding.
+
+        A timestamp is a round trip to the TSA (a remote server, busy at the end of the day) per
+        document; waiting for each in turn would leave the CPU idle. Up to `TIMESTAMPS_AHEAD`
+        requests are in flight while earlier documents are embedded and verified (also while the
+        caller works between two items). Each is asked only once its signature has been checked
+        against the prepared attributes and certificate. A document that fails yields its
+        `SigningProblem` in its place; the others go on.
+        """
         certificate = self.signer.signing_cert
-        if certificate is None or state.signer_certificate != certificate.dump():
-            raise SigningProblem("the document was prepared for another certificate")
-        _check_signature(state, signature)
-        level = self.check_signer()
-        pdf = self._loop.run_until_complete(_finish(state, signature, self._timestamper))
+        try:
+            level = self.check_signer()
+        except SigningProblem as exc:  # revoked since the preparation, say: no document of the batch counts
+            for _ in items:
+                yield exc
+            return
+        checked: list[SigningProblem | None] = []
+        for state, signature in items:
+            try:
+                if certificate is None or state.signer_certificate != certificate.dump():
+                    raise SigningProblem("the document was prepared for another certificate")
+                _check_signature(state, signature)
+                checked.append(None)
+            except SigningProblem as exc:
+                checked.append(exc)
+        pending: dict[int, asyncio.Task[cms.ContentInfo]] = {}
+        asked = 0
+
+        def ask_ahead(upto: int) -> None:
+            nonlocal asked
+            for j in range(asked, min(upto, len(items))):
+                if checked[j] is None:
+                    pending[j] = self._loop.create_task(_container(*items[j], self._timestamper))
+            asked = max(asked, upto)
+
+        try:
+            for i, (state, _) in enumerate(items):
+                problem = checked[i]
+                if problem is not None:
+                    yield problem
+                    continue
+                ask_ahead(i + 1 + TIMESTAMPS_AHEAD)
+                try:
+                    container = self._loop.run_until_complete(pending.pop(i))
+                    yield self._embedded(state, container, level)
+                except SigningProblem as exc:
+                    yield exc
+        finally:
+            if pending:  # the caller stopped early: no request outlives the batch
+                for left in pending.values():
+                    left.cancel()
+                self._loop.run_until_complete(asyncio.wait(pending.values()))
+
+    def _embedded(self, state: PreparedSignature, container: cms.ContentInfo, level: Level) -> SignedPdf:
+        pdf = self._loop.run_until_complete(_embed(state, container))
         notes = self._notes
         if level is Level.B_LT and self._context is not None:
             try:
@@ -249,18 +312,6 @@ class ExternalSession(SigningSession):
                 level, notes = Level.B_T, (*notes, f"validation data could not be collected, signed B-T: {exc}")
         return SignedPdf(pdf=pdf, field_name=state.field_name, level=level, signed_at=state.signed_at,
                          signer=self.identity, notes=notes)
-
-
-    def verify(self, pdf: bytes) -> VerificationReport:
-        """`signing.verify` of a document this batch finished, against the session's trust roots.
-
-        One validation context serves the whole batch, as for signing: the same signer, CA and
-        TSA are checked for every document, and their OCSP responses and CRLs are fetched once.
-        """
-        if self._verifier is None:
-            self._verifier = validation_context(self._roots, revocation_mode="hard-fail")  # as strict as `verify`
-            self._contexts.append(self._verifier)
-        return self._loop.run_until_complete(async_verify(pdf, self._roots, context=self._verifier))
 
 
 async def _add_validation_data(pdf: bytes, field_name: str, context) -> bytes:

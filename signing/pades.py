@@ -19,6 +19,7 @@ answers; when it does not, the session signs B-T and says so in `SignedPdf.level
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
@@ -51,6 +52,7 @@ from signing.fonts import NOTO_SANS, StampFont
 from signing.policy import SIGNING_KEY_USAGE, certificate_findings
 from signing.signers import SignerIdentity, check_validity_period
 from signing.trust import CertificateSource, collect_roots, validation_context
+from signing.verify import VerificationReport, async_verify
 
 SIGNER_KEY_USAGE = SIGNING_KEY_USAGE
 """Either bit will do: officials' certificates carry non-repudiation, some seal certificates only
@@ -117,6 +119,7 @@ class SigningSession:
         self._roots = roots
         self._context: ValidationContext | None = None
         self._contexts: list[ValidationContext] = []
+        self._verifiers: dict[tuple[bytes, ...], ValidationContext] = {}
         self._level: Level | None = None
         self._notes: tuple[str, ...] = ()
         self._font_path = font
@@ -228,6 +231,21 @@ class SigningSession:
             self._reserve = _reserved_size(output.getvalue(), name)
         return SignedPdf(pdf=output.getvalue(), field_name=name, level=embedded_level(output.getvalue(), name),
                          signed_at=signed_at, signer=self.identity, notes=self._notes)
+
+    def verify(self, pdf: bytes, trust_roots: Sequence[CertificateSource] | None = None) -> VerificationReport:
+        """`signing.verify` of a document this batch signed, against `trust_roots` (the session's by default).
+
+        One validation context per set of roots serves the whole batch, as for signing: the same
+        signer, CA and TSA are checked for every document, so their OCSP responses and CRLs are
+        fetched once, not once a document. It is as strict as `verify` (revocation hard-fail).
+        """
+        roots = self._roots if trust_roots is None else collect_roots(trust_roots)
+        key = tuple(root.dump() for root in roots)
+        context = self._verifiers.get(key)
+        if context is None:
+            context = self._verifiers[key] = validation_context(roots, revocation_mode="hard-fail")
+            self._contexts.append(context)
+        return self._loop.run_until_complete(async_verify(pdf, roots, context=context))
 
     def _style(self, appearance: Appearance, box_height: float) -> TextStampStyle:
         if self._font is None:

@@ -133,7 +133,7 @@ async def async_verify(pdf: bytes, trust_roots: Iterable[CertificateSource] = ()
 
     `context`, when given, replaces the one built from `trust_roots` and the file's DSS, and is left
     open: a batch verifying the documents it has just signed reuses the OCSP responses and CRLs it
-    fetched for the first (`signing.external.ExternalSession.verify`) instead of asking the CA again
+    fetched for the first (`signing.pades.SigningSession.verify`) instead of asking the CA again
     for each. It must be as strict as the one built here (revocation hard-fail).
     """
     roots = collect_roots(trust_roots)

@@ -483,22 +483,40 @@ class Register(OutboxRegister, ReportRows):
             return s.get(File, file_id)
 
     # --- preparations of browser signing (sign_preparation) ---
-    def add_preparation(self, preparation: SignPreparation) -> None:
-        """Keep a prepared document until its signature comes back or it expires."""
+    def add_preparations(self, prepared: Sequence[tuple[SignPreparation, dict[str, Any]]], *, actor: str) -> None:
+        """Keep a batch's prepared documents until their signatures come back or they expire, each
+        with its `signature_prepared` event (the detail given): one transaction for the batch."""
         with self.session() as s:
-            s.add(preparation)
+            for preparation, detail in prepared:
+                s.add(preparation)
+                self._event(s, self._task_dossier(s, preparation.task_id), actor, Action.SIGNATURE_PREPARED, detail)
+
+    @staticmethod
+    def _task_dossier(s: Session, task_id: int) -> int:
+        return s.get_one(SigningTask, task_id).dossier_id
 
     def preparation(self, preparation_id: str) -> SignPreparation | None:
         with self.session() as s:
             return s.get(SignPreparation, preparation_id)
 
-    def claim_preparation(self, preparation_id: str) -> bool:
-        """Mark a preparation used; False when it was already used (each is used once, even in a race)."""
+    def preparations(self, preparation_ids: Sequence[str]) -> dict[str, SignPreparation]:
+        """The preparations among `preparation_ids` that exist, by id: one query for a batch."""
         with self.session() as s:
-            claimed = s.execute(update(SignPreparation)
-                                .where(SignPreparation.id == preparation_id, SignPreparation.used_at.is_(None))
-                                .values(used_at=datetime.now(UTC), pdf=b""))
-            return bool(getattr(claimed, "rowcount", 0))
+            rows = s.scalars(select(SignPreparation).where(SignPreparation.id.in_(set(preparation_ids))))
+            return {row.id: row for row in rows}
+
+    def claim_preparations(self, preparation_ids: Sequence[str]) -> set[str]:
+        """Mark preparations used, in one transaction; the ids claimed now (each is used once, even in a race)."""
+        claimed = set()
+        now = datetime.now(UTC)
+        with self.session() as s:
+            for preparation_id in dict.fromkeys(preparation_ids):
+                done = s.execute(update(SignPreparation)
+                                 .where(SignPreparation.id == preparation_id, SignPreparation.used_at.is_(None))
+                                 .values(used_at=now, pdf=b""))
+                if getattr(done, "rowcount", 0):
+                    claimed.add(preparation_id)
+        return claimed
 
     def drop_preparations(self, *, expired_before: datetime) -> int:
         """Forget used preparations and those expired before `expired_before`; how many were dropped."""

@@ -21,6 +21,7 @@ import hashlib
 import secrets
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -32,7 +33,7 @@ from signing import SignatureAppearance, SigningProblem, StepNotReady, check_tur
 from signing.external import ExternalSession, PreparedSignature
 from signing.pades import Level
 from signing.remote import DigestToSign, unb64
-from storage.models import SignPreparation
+from storage.models import SigningTask, SignPreparation
 from storage.vocabulary import Action
 from workers.results import chain_of, check_ready, current_document, record_signature, task
 from workers.services import Services
@@ -140,7 +141,7 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
     register.drop_preparations(expired_before=now)
     expires = now + timedelta(minutes=settings.sign_prepare_minutes)
     fingerprint = hashlib.sha256(certificate_der).hexdigest()
-    prepared = []
+    prepared, rows = [], []
     session = _session(certificate_der, chain, settings)  # typed as the external session `with` would not keep
     with session, tempfile.TemporaryDirectory() as tmp:
         session.check_signer()
@@ -154,12 +155,11 @@ def prepare_batch(person: str, task_ids: Sequence[int], certificate_der: bytes, 
             row = SignPreparation(id=secrets.token_urlsafe(24), task_id=t.id, username=person,
                                   certificate_sha256=fingerprint, state=replace(state, pdf=b"").to_json(),
                                   pdf=state.pdf, created_at=now, expires_at=expires)
-            register.add_preparation(row)
-            register.add_event(t.dossier_id, person, Action.SIGNATURE_PREPARED,
-                               {"task": t.id, "step": t.step, "certificate": fingerprint})
+            rows.append((row, {"task": t.id, "step": t.step, "certificate": fingerprint}))
             prepared.append(Preparation(id=row.id, task_id=t.id, dossier_id=t.dossier_id,
                                         certificate_sha256=fingerprint, signed_attributes=state.signed_attributes,
                                         expires_at=expires))
+    register.add_preparations(rows, actor=person)  # one transaction for the batch
     return prepared
 
 
@@ -167,23 +167,43 @@ def finish_batch(person: str, returned: Sequence[Returned], services: Services) 
     """Embed, verify and record each returned signature; one outcome per signature, in order.
 
     A signature counts only once the signed document verifies; every refusal leaves the task
-    waiting (a document that fails verification is refused, as with `sohoa sign`).
+    waiting (a document that fails verification is refused, as with `sohoa sign`). The checks and
+    the claims of the whole batch are made first (one read, one transaction), so that the
+    documents can then be timestamped ahead of their embedding (`ExternalSession.finish_all`).
     """
-    sessions: dict[str, ExternalSession] = {}
-    try:
-        return [_finish_one(person, item, services, sessions) for item in returned]
-    finally:
-        for session in sessions.values():
-            session.close()
+    register = services.register
+    outcomes: list[Outcome | None] = [None] * len(returned)
+    rows = register.preparations([item.preparation_id for item in returned])
+    ready: list[tuple[int, SignPreparation, SigningTask]] = []
+    for i, item in enumerate(returned):
+        checked = _check(person, item, rows.get(item.preparation_id), services)
+        if isinstance(checked, Outcome):
+            outcomes[i] = checked
+        else:
+            ready.append((i, *checked))
+    claimed = register.claim_preparations([row.id for _, row, _ in ready])
+    by_certificate: dict[str, list[tuple[int, PreparedSignature, SigningTask]]] = {}
+    for i, row, t in ready:
+        if row.id not in claimed:  # used meanwhile, or twice in this batch
+            outcomes[i] = _refuse(returned[i], t.id, Refused.used, "this preparation was already used: sign again")
+            continue
+        claimed.discard(row.id)
+        state = replace(PreparedSignature.from_json(row.state), pdf=row.pdf)
+        by_certificate.setdefault(row.certificate_sha256, []).append((i, state, t))
+    for jobs in by_certificate.values():
+        _finish_jobs(person, jobs, returned, outcomes, services)
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(returned), "every returned signature has its outcome"
+    return done
 
 
 def _refuse(item: Returned, task_id: int | None, why: Refused, detail: str) -> Outcome:
     return Outcome(item.preparation_id, task_id, False, detail, VIETNAMESE[why], why)
 
 
-def _finish_one(person: str, item: Returned, services: Services, sessions: dict[str, ExternalSession]) -> Outcome:
-    register = services.register
-    row = register.preparation(item.preparation_id)
+def _check(person: str, item: Returned, row: SignPreparation | None, services: Services
+           ) -> Outcome | tuple[SignPreparation, SigningTask]:
+    """The refusal of `item`, or its preparation and task: used once, by its user, for its task, in time, in turn."""
     if row is None:
         return _refuse(item, item.task_id, Refused.unknown, "no such preparation (used or expired): sign again")
     if row.used_at is not None:
@@ -197,33 +217,49 @@ def _finish_one(person: str, item: Returned, services: Services, sessions: dict[
     if datetime.now(UTC) >= expires:
         return _refuse(item, row.task_id, Refused.expired,
                        f"the preparation expired at {vietnam_time(expires)}: sign again")
-    t = task(row.task_id, services)
+    t = _in_turn(person, item, row.task_id, services)
+    return t if isinstance(t, Outcome) else (row, t)
+
+
+def _in_turn(person: str, item: Returned, task_id: int, services: Services) -> SigningTask | Outcome:
+    """The task, read afresh, if it is still `person`'s turn; else the refusal."""
+    t = task(task_id, services)
     links = chain_of(t, services)
     try:
         check_turn(links.steps, links.states, t.step, person)
     except StepNotReady as exc:
         return _refuse(item, t.id, Refused.not_turn, str(exc))
-    if not register.claim_preparation(row.id):
-        return _refuse(item, t.id, Refused.used, "this preparation was already used: sign again")
-    state = replace(PreparedSignature.from_json(row.state), pdf=row.pdf)
-    session = sessions.get(row.certificate_sha256)
-    if session is None:
-        session = sessions[row.certificate_sha256] = _session(state.signer_certificate, state.chain,
-                                                              services.settings)
-    try:
-        signed = session.finish(state, item.signature)
-    except SigningProblem as exc:
-        register.add_event(t.dossier_id, person, Action.SIGNATURE_REFUSED, {"task": t.id, "problems": [str(exc)]})
-        return _refuse(item, t.id, Refused.bad_signature, str(exc))
-    report = session.verify(signed.pdf)  # signing.verify, its OCSP/CRL answers shared by the batch
-    dossier = register.get(t.dossier_id)
-    assert dossier is not None
-    recorded = record_signature(t, dossier, signed.pdf, report.ok, report.to_dict(), person, session.identity.name,
-                                services, level=signed.level.value)
-    if not recorded.ok:
-        return _refuse(item, t.id, Refused.not_verified, recorded.detail)
-    return Outcome(item.preparation_id, t.id, True, f"{recorded.detail} ({signed.level.value})",
-                   f"Đã ký và kiểm tra chữ ký ({signed.level.value})", level=signed.level.value)
+    return t
+
+
+def _finish_jobs(person: str, jobs: list[tuple[int, PreparedSignature, SigningTask]], returned: Sequence[Returned],
+                 outcomes: list[Outcome | None], services: Services) -> None:
+    """Finish, verify and record the claimed documents of one certificate, with one session."""
+    register = services.register
+    first = jobs[0][1]
+    session = _session(first.signer_certificate, first.chain, services.settings)  # `with` would type it plainer
+    with session, closing(session.finish_all([(state, returned[i].signature) for i, state, _ in jobs])) as finished:
+        for (i, _, t), signed in zip(jobs, finished, strict=True):
+            item = returned[i]
+            if isinstance(signed, SigningProblem):
+                register.add_event(t.dossier_id, person, Action.SIGNATURE_REFUSED,
+                                   {"task": t.id, "problems": [str(signed)]})
+                outcomes[i] = _refuse(item, t.id, Refused.bad_signature, str(signed))
+                continue
+            current = _in_turn(person, item, t.id, services)  # again: another batch may have signed it since
+            if isinstance(current, Outcome):
+                outcomes[i] = current
+                continue
+            report = session.verify(signed.pdf)  # signing.verify, its OCSP/CRL answers shared by the batch
+            dossier = register.get(t.dossier_id)
+            assert dossier is not None
+            recorded = record_signature(t, dossier, signed.pdf, report.ok, report.to_dict(), person,
+                                        session.identity.name, services, level=signed.level.value)
+            if not recorded.ok:
+                outcomes[i] = _refuse(item, t.id, Refused.not_verified, recorded.detail)
+                continue
+            outcomes[i] = Outcome(item.preparation_id, t.id, True, f"{recorded.detail} ({signed.level.value})",
+                                  f"Đã ký và kiểm tra chữ ký ({signed.level.value})", level=signed.level.value)
 
 
 def signatures_from(items: Sequence[dict[str, Any]]) -> list[Returned]:

@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from signing import Level, PreparedSignature, SignatureAppearance, SigningProblem, finish, prepare, verify
 from signing.external import ExternalSession
+from signing.pades import SignedPdf
 from tests.signing.testpki import SOFTHSM, TOKEN_PIN, LivePki
 
 # What a desktop signing agent does on the official's PC: log in to the token and sign the bytes.
@@ -66,3 +68,28 @@ def test_a_batch_session_prepares_and_finishes_b_lt(pki: LivePki, tokens, result
     with ExternalSession(pki.cert("seal"), chain, tsa_url=pki.tsa_url) as other, \
             pytest.raises(SigningProblem, match="another certificate"):
         other.finish(states[0], _agent_signs("official", states[0].data_to_sign, tokens))
+
+
+def test_a_batch_finishes_in_order_with_one_timestamp_per_signed_document(
+        pki: LivePki, tokens, result_pdf: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    request = HTTPTimeStamper.async_request_tsa_response
+
+    async def counted(self, req):
+        asked.append(req)
+        return await request(self, req)
+
+    monkeypatch.setattr(HTTPTimeStamper, "async_request_tsa_response", counted)
+    stamp = SignatureAppearance(name="Nguyễn Văn An", title="CHỦ TỊCH")
+    with ExternalSession(pki.cert("official"), (pki.cert("interm").dump(),), tsa_url=pki.tsa_url) as session:
+        states = [session.prepare(result_pdf, stamp) for _ in range(3)]
+        asked.clear()  # the first preparation sizes the room with a dummy timestamp
+        signatures = [_agent_signs(token, s.data_to_sign, tokens)
+                      for token, s in zip(("official", "seal", "official"), states, strict=True)]
+        done = list(session.finish_all(list(zip(states, signatures, strict=True))))
+    assert isinstance(done[1], SigningProblem) and "does not match" in str(done[1])
+    assert [type(d).__name__ for d in done] == ["SignedPdf", "SigningProblem", "SignedPdf"]
+    assert len(asked) == 2  # none for the refused signature, none twice
+    for d in (done[0], done[2]):
+        assert isinstance(d, SignedPdf) and d.level is Level.B_T
+        assert verify(d.pdf, [pki.root_pem]).ok

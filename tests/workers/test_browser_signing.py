@@ -156,6 +156,16 @@ def test_refusals_leave_the_tasks_waiting(services: Services, results, page, mon
         is Refused.expired
     assert sorted(t.id for t in inbox(services, OFFICIAL)) == sorted([two.id, three.id])
 
+    # The same task prepared in two tabs, both signatures (and one twice) sent in one batch: signed once.
+    (tab1,), (tab2,) = (prepare_batch(OFFICIAL, [two.id], official.der, official.chain, services) for _ in "12")
+    agent.type_pin(TOKEN_PIN)
+    sig1, sig2 = client.sign_digests(official.fingerprint, [tab1.to_sign(), tab2.to_sign()])
+    twice = finish_batch(OFFICIAL, [Returned(tab1.id, sig1.signature), Returned(tab2.id, sig2.signature),
+                                    Returned(tab1.id, sig1.signature)], services)
+    assert [(o.ok, o.refused) for o in twice] == [(True, None), (False, Refused.not_turn), (False, Refused.used)]
+    assert len(services.register.files(two.dossier_id, "signed_result")) == 1
+    assert [t.id for t in inbox(services, OFFICIAL)] == [three.id]
+
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:
