@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import pwd
 import random
@@ -200,7 +201,10 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
     return register
 
 
-def measure(register: Register, runs: int) -> dict[str, tuple[float, float, int]]:
+Figures = dict[str, tuple[float, float, int]]  # query -> p50 ms, p95 ms, hits
+
+
+def measure(register: Register, runs: int) -> Figures:
     out = {}
     for query, proc, page in QUERIES:
         filters = SearchFilters(agencies=(AGENCY,), procedure=procedure_id(proc) if proc is not None else None)
@@ -214,7 +218,7 @@ def measure(register: Register, runs: int) -> dict[str, tuple[float, float, int]
         times = sorted(times[3:])
         label = query + (f" [procedure {procedure_id(proc)}]" if proc is not None else "")
         label += f" page {page}" if page > 1 else ""
-        out[label] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], hits)
+        out[label] = (statistics.median(times), times[math.ceil(0.95 * len(times)) - 1], hits)  # nearest rank
     return out
 
 
@@ -265,10 +269,21 @@ class KeptPostgres(PostgresServer):
         return None
 
 
-Figures = dict[str, tuple[float, float, int]]
+def without_windows(register: Register, runs: int) -> Figures:
+    """The baseline: PostgreSQL's candidates in one query over the whole register (storage.search before
+    its windows), the window set wider than the register."""
+    import storage.search
+
+    saved = storage.search.WINDOW
+    storage.search.WINDOW = 2**31 - 1
+    try:
+        return measure(register, runs)
+    finally:
+        storage.search.WINDOW = saved
 
 
-def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int) -> tuple[Figures, float | None]:
+def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int,
+                 baseline_runs: int) -> tuple[Figures, Figures, float | None]:
     server = KeptPostgres(keep) if keep else PostgresServer()
     server.start()
     try:
@@ -287,7 +302,7 @@ def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int) -> tuple[F
             loaded = time.perf_counter() - started
         register = Register(url)  # on a kept cluster, applies any migration newer than its load
         try:
-            return measure(register, runs), loaded
+            return measure(register, runs), without_windows(register, baseline_runs) if baseline_runs else {}, loaded
         finally:
             register.engine.dispose()
     finally:
@@ -302,6 +317,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="PostgreSQL: keep the cluster (and its loaded pages) in this "
                         "directory and reuse them on the next run")
     parser.add_argument("--jobs", type=int, default=2, help="PostgreSQL: loaders copying pages at once")
+    parser.add_argument("--baseline-runs", type=int, default=5, help="PostgreSQL: runs of the one-query baseline "
+                        "(no windows) per query; 0 skips it")
     args = parser.parse_args()
     for pages in args.pages:
         for backend in args.backends:
@@ -310,17 +327,22 @@ def main() -> None:
                     started = time.perf_counter()
                     register = load_sqlite(Path(tmp) / "bench.db", pages)
                     loaded: float | None = time.perf_counter() - started
+                    baseline: Figures = {}
                     try:
                         results = measure(register, args.runs)
                     finally:
                         register.engine.dispose()
             else:
-                results, loaded = run_postgres(pages, args.runs, args.keep, args.jobs)
+                results, baseline, loaded = run_postgres(pages, args.runs, args.keep, args.jobs, args.baseline_runs)
             for label, (p50, p95, hits) in results.items():
                 target = 200 if pages > 1_000_000 else 100
                 verdict = "ok" if p95 < target else "SLOW"
                 print(f"{backend:>10} {pages:>10,} pages  {label:<40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms "
                       f" ({hits} hits) {verdict} (target p95 < {target})", flush=True)
+                if label in baseline:
+                    b50, b95, _ = baseline[label]
+                    print(f"{'':>10} {'':>10}        {'one query, no windows (baseline)':<40} p50 {b50:7.1f} ms  "
+                          f"p95 {b95:7.1f} ms  windows {b50 / p50:.1f}x faster at p50", flush=True)
             how = f"loaded in {loaded:.0f} s" if loaded is not None else f"reused from {args.keep}"
             print(f"{backend:>10} {pages:>10,} pages  {how}", flush=True)
 
