@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -166,8 +167,9 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
     """Load through COPY into the tables the migrations made, `jobs` loaders at once, the GIN index after.
 
     Bench-only shortcuts, none of which changes the schema: the GIN index is dropped for the load
-    and rebuilt from its own definition, and the foreign key's trigger is off for the load
-    (session_replication_role), the corpus' dossier ids being right by construction.
+    and rebuilt from the definition the migrations give it, and the foreign key's trigger is off
+    for the load (session_replication_role), the corpus' dossier ids being right by construction.
+    Each CHUNK of pages commits by itself; an interrupted load goes on from the chunks committed.
     """
     import psycopg
 
@@ -175,18 +177,19 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     dossiers = (pages + PAGES_PER_DOSSIER - 1) // PAGES_PER_DOSSIER
     gin = "search_index_folded"
+    definition = gin_definition(dsn, gin)
     with psycopg.connect(dsn) as conn:
-        (definition,) = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (gin,)).fetchall()[0]
-        conn.execute(f"DROP INDEX {gin}")
-        with conn.cursor().copy("COPY dossier (id, code, fingerprint, source_name, agency, channel, received_at, "
-                                "procedure_id, legal_status, state, updated_at) FROM STDIN") as copy:
-            for d in range(1, dossiers + 1):
-                copy.write_row((d, dossier_code(d), f"fp{d}", f"d{d}.pdf", AGENCY, 1, "2026-01-05",
-                                procedure_id((d - 1) % len(PROCEDURES)), 2, "digitized", "2026-01-05"))
-        conn.execute("SELECT setval('dossier_id_seq', %s)", (dossiers,))
-    log(f"{dossiers:,} dossiers copied; {pages:,} pages by {jobs} loaders")
+        conn.execute(f"DROP INDEX IF EXISTS {gin}")
+        if conn.execute("SELECT count(*) FROM dossier").fetchall()[0][0] == dossiers:
+            chunks = [(first, min(first + CHUNK, pages)) for first in range(0, pages, CHUNK)
+                      if not conn.execute("SELECT 1 FROM search_index WHERE dossier_id = %s AND page = %s",
+                                          (first // PAGES_PER_DOSSIER + 1, first % PAGES_PER_DOSSIER + 1)).fetchall()]
+            log(f"going on with {len(chunks)} chunks of {CHUNK:,} pages not yet committed")
+        else:
+            chunks = [(first, min(first + CHUNK, pages)) for first in range(0, pages, CHUNK)]
+            copy_dossiers(conn, dossiers)
+    log(f"{dossiers:,} dossiers; {sum(b - a for a, b in chunks):,} pages by {jobs} loaders")
     started = time.perf_counter()
-    chunks = [(first, min(first + CHUNK, pages)) for first in range(0, pages, CHUNK)]
     with ProcessPoolExecutor(jobs) as pool:
         done = 0
         for count in pool.map(copy_pages, *zip(*((dsn, a, b, pages) for a, b in chunks), strict=True)):
@@ -199,6 +202,36 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
         conn.execute("ANALYZE search_index")
         conn.execute("ANALYZE dossier")
     return register
+
+
+def gin_definition(dsn: str, name: str) -> str:
+    """The index `name` as the migrations define it, read from a scratch database they make."""
+    import psycopg
+
+    scratch = "bench_schema"
+    server = psycopg.conninfo.conninfo_to_dict(dsn)
+    admin = psycopg.conninfo.make_conninfo(dsn, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{scratch}"
+    Register(url).engine.dispose()
+    with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=scratch)) as conn:
+        (definition,) = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,)).fetchall()[0]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{scratch}"')
+    return str(definition)
+
+
+def copy_dossiers(conn: Any, dossiers: int) -> None:
+    """The corpus' dossiers, all of the bench's agency (a psycopg connection)."""
+    with conn.cursor().copy("COPY dossier (id, code, fingerprint, source_name, agency, channel, received_at, "
+                            "procedure_id, legal_status, state, updated_at) FROM STDIN") as copy:
+        for d in range(1, dossiers + 1):
+            copy.write_row((d, dossier_code(d), f"fp{d}", f"d{d}.pdf", AGENCY, 1, "2026-01-05",
+                            procedure_id((d - 1) % len(PROCEDURES)), 2, "digitized", "2026-01-05"))
+    conn.execute("SELECT setval('dossier_id_seq', %s)", (dossiers,))
+    conn.commit()
 
 
 Figures = dict[str, tuple[float, float, int]]  # query -> p50 ms, p95 ms, hits
@@ -264,7 +297,7 @@ class KeptPostgres(PostgresServer):
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
                 if (self.root / f"{name}.loaded").exists():
                     return self.url(name)
-                conn.execute(f'DROP DATABASE "{name}"')
+                return None  # an interrupted load: load_postgres goes on from its last committed chunk
             conn.execute(f'CREATE DATABASE "{name}"')
         return None
 
