@@ -166,8 +166,8 @@ def copy_pages(dsn: str, first: int, last: int, pages: int) -> int:
 def load_postgres(url: str, pages: int, jobs: int) -> Register:
     """Load through COPY into the tables the migrations made, `jobs` loaders at once, the GIN index after.
 
-    Bench-only shortcuts, none of which changes the schema: the GIN index is dropped for the load
-    and rebuilt from the definition the migrations give it, and the foreign key's trigger is off
+    Bench-only shortcuts, none of which changes the schema: the GIN indexes are dropped for the
+    load and rebuilt from the definitions the migrations give them, and the foreign key's trigger is off
     for the load (session_replication_role), the corpus' dossier ids being right by construction.
     Each CHUNK of pages commits by itself; an interrupted load goes on from the chunks committed.
     """
@@ -176,10 +176,8 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
     register = Register(url)  # the production schema, through the migrations
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     dossiers = (pages + PAGES_PER_DOSSIER - 1) // PAGES_PER_DOSSIER
-    gin = "search_index_folded"
-    definition = gin_definition(dsn, gin)
+    definitions = gin_definitions(dsn)
     with psycopg.connect(dsn) as conn:
-        conn.execute(f"DROP INDEX IF EXISTS {gin}")
         if conn.execute("SELECT count(*) FROM dossier").fetchall()[0][0] == dossiers:
             chunks = [(first, min(first + CHUNK, pages)) for first in range(0, pages, CHUNK)
                       if not conn.execute("SELECT 1 FROM search_index WHERE dossier_id = %s AND page = %s",
@@ -188,24 +186,32 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
         else:
             chunks = [(first, min(first + CHUNK, pages)) for first in range(0, pages, CHUNK)]
             copy_dossiers(conn, dossiers)
+        if chunks:
+            for name in definitions:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+            conn.commit()
     log(f"{dossiers:,} dossiers; {sum(b - a for a, b in chunks):,} pages by {jobs} loaders")
     started = time.perf_counter()
     with ProcessPoolExecutor(jobs) as pool:
         done = 0
         for count in pool.map(copy_pages, *zip(*((dsn, a, b, pages) for a, b in chunks), strict=True)):
             done += count
-    log(f"{done:,} pages copied in {time.perf_counter() - started:.0f} s; building {gin}")
+    log(f"{done:,} pages copied in {time.perf_counter() - started:.0f} s")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '2GB'")
-        conn.execute(definition)
-        log("GIN index built; analyzing")
+        have = {name for (name,) in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'search_index'")}
+        for name, definition in definitions.items():
+            if name not in have:
+                log(f"building {name}")
+                conn.execute(definition)
+        log("GIN indexes built; analyzing")
         conn.execute("ANALYZE search_index")
         conn.execute("ANALYZE dossier")
     return register
 
 
-def gin_definition(dsn: str, name: str) -> str:
-    """The index `name` as the migrations define it, read from a scratch database they make."""
+def gin_definitions(dsn: str) -> dict[str, str]:
+    """The GIN indexes of search_index as the migrations define them, read from a scratch database they make."""
     import psycopg
 
     scratch = "bench_schema"
@@ -217,10 +223,11 @@ def gin_definition(dsn: str, name: str) -> str:
     url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{scratch}"
     Register(url).engine.dispose()
     with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=scratch)) as conn:
-        (definition,) = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,)).fetchall()[0]
+        rows = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_index' "
+                            "AND indexdef LIKE '%USING gin%'").fetchall()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{scratch}"')
-    return str(definition)
+    return {str(name): str(definition) for name, definition in rows}
 
 
 def copy_dossiers(conn: Any, dossiers: int) -> None:
@@ -280,7 +287,8 @@ class KeptPostgres(PostgresServer):
             self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                       "-E", "UTF8", "--locale=C.UTF-8")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB {self.OPTIONS}")
+                   f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB "
+                   f"-c maintenance_work_mem=2GB {self.OPTIONS}")
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
                   str(self.root / "log"), "-w", "start")
 

@@ -186,9 +186,10 @@ def _pg_candidates(session: Session, folded: str, candidates: int) -> tuple[list
     the GIN index knows which pages match but not which are newest. A word on every page is
     found by walking the primary key backwards through the first window; a word on one page in
     sixty would otherwise have its hundreds of thousands of pages fetched from the table (seconds
-    at 10M pages) only to keep the newest 5,000: inside a window, PostgreSQL intersects the GIN
-    bitmap with the key range and fetches only the window's matches. A rare word, found in no
-    window, costs one more lookup in the GIN index alone.
+    at 10M pages) only to keep the newest 5,000: the GIN index also holds the dossier id (0007),
+    so the window is applied inside the index and only the window's matches are fetched (the
+    floor is cast to the column's type, or the index could not take it). A rare word, found in
+    no window, costs one more lookup in the GIN index alone.
     """
     newest = session.execute(text("SELECT max(dossier_id) FROM search_index")).scalar()
     if newest is None:
@@ -198,7 +199,7 @@ def _pg_candidates(session: Session, folded: str, candidates: int) -> tuple[list
         floor = newest - span if span < newest else None
         rows = session.execute(text(
             "SELECT dossier_id, page FROM search_index WHERE folded_tsv @@ to_tsquery('simple', :folded)"
-            + (" AND dossier_id > :floor" if floor is not None else "")
+            + (" AND dossier_id > CAST(:floor AS integer)" if floor is not None else "")
             + " ORDER BY dossier_id DESC, page DESC LIMIT :candidates"),
             {"folded": folded, "floor": floor, "candidates": candidates}).all()
         if len(rows) >= candidates or floor is None:
