@@ -173,6 +173,7 @@ def load_postgres(url: str, pages: int, jobs: int) -> Register:
     """
     import psycopg
 
+    log("applying the register's migrations")
     register = Register(url)  # the production schema, through the migrations
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     dossiers = (pages + PAGES_PER_DOSSIER - 1) // PAGES_PER_DOSSIER
@@ -244,18 +245,18 @@ def copy_dossiers(conn: Any, dossiers: int) -> None:
 Figures = dict[str, tuple[float, float, int]]  # query -> p50 ms, p95 ms, hits
 
 
-def measure(register: Register, runs: int) -> Figures:
+def measure(register: Register, runs: int, warmup: int = 3) -> Figures:
     out = {}
     for query, proc, page in QUERIES:
         filters = SearchFilters(agencies=(AGENCY,), procedure=procedure_id(proc) if proc is not None else None)
         limit = page * PER_PAGE + 1  # as the web asks for a results page (one more: is there a next page?)
         times, hits = [], 0
-        for _ in range(runs + 3):
+        for _ in range(runs + warmup):
             with register.session() as s:
                 started = time.perf_counter()
                 hits = len(search(s, query, filters=filters, limit=limit))
                 times.append((time.perf_counter() - started) * 1000)
-        times = sorted(times[3:])
+        times = sorted(times[warmup:])
         label = query + (f" [procedure {procedure_id(proc)}]" if proc is not None else "")
         label += f" page {page}" if page > 1 else ""
         out[label] = (statistics.median(times), times[math.ceil(0.95 * len(times)) - 1], hits)  # nearest rank
@@ -318,13 +319,12 @@ def without_windows(register: Register, runs: int) -> Figures:
     saved = storage.search.WINDOW
     storage.search.WINDOW = 2**31 - 1
     try:
-        return measure(register, runs)
+        return measure(register, runs, warmup=1)
     finally:
         storage.search.WINDOW = saved
 
 
-def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int,
-                 baseline_runs: int) -> tuple[Figures, Figures, float | None]:
+def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int, baseline_runs: int) -> None:
     server = KeptPostgres(keep) if keep else PostgresServer()
     server.start()
     try:
@@ -343,11 +343,25 @@ def run_postgres(pages: int, runs: int, keep: Path | None, jobs: int,
             loaded = time.perf_counter() - started
         register = Register(url)  # on a kept cluster, applies any migration newer than its load
         try:
-            return measure(register, runs), without_windows(register, baseline_runs) if baseline_runs else {}, loaded
+            report("postgresql", pages, measure(register, runs), loaded, keep)
+            if baseline_runs:  # after the figures: the baseline's rare pair reads the whole table
+                for label, (b50, b95, _) in without_windows(register, baseline_runs).items():
+                    print(f"{'postgresql':>10} {pages:>10,} pages  {label:<40} p50 {b50:7.1f} ms  p95 {b95:7.1f} ms "
+                          " one query, no windows (baseline)", flush=True)
         finally:
             register.engine.dispose()
     finally:
         server.stop()
+
+
+def report(backend: str, pages: int, results: Figures, loaded: float | None, keep: Path | None) -> None:
+    for label, (p50, p95, hits) in results.items():
+        target = 200 if pages > 1_000_000 else 100
+        verdict = "ok" if p95 < target else "SLOW"
+        print(f"{backend:>10} {pages:>10,} pages  {label:<40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms "
+              f" ({hits} hits) {verdict} (target p95 < {target})", flush=True)
+    how = f"loaded in {loaded:.0f} s" if loaded is not None else f"reused from {keep}"
+    print(f"{backend:>10} {pages:>10,} pages  {how}", flush=True)
 
 
 def main() -> None:
@@ -358,7 +372,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="PostgreSQL: keep the cluster (and its loaded pages) in this "
                         "directory and reuse them on the next run")
     parser.add_argument("--jobs", type=int, default=2, help="PostgreSQL: loaders copying pages at once")
-    parser.add_argument("--baseline-runs", type=int, default=5, help="PostgreSQL: runs of the one-query baseline "
+    parser.add_argument("--baseline-runs", type=int, default=3, help="PostgreSQL: runs of the one-query baseline "
                         "(no windows) per query; 0 skips it")
     args = parser.parse_args()
     for pages in args.pages:
@@ -367,25 +381,13 @@ def main() -> None:
                 with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
                     started = time.perf_counter()
                     register = load_sqlite(Path(tmp) / "bench.db", pages)
-                    loaded: float | None = time.perf_counter() - started
-                    baseline: Figures = {}
+                    loaded = time.perf_counter() - started
                     try:
-                        results = measure(register, args.runs)
+                        report(backend, pages, measure(register, args.runs), loaded, None)
                     finally:
                         register.engine.dispose()
             else:
-                results, baseline, loaded = run_postgres(pages, args.runs, args.keep, args.jobs, args.baseline_runs)
-            for label, (p50, p95, hits) in results.items():
-                target = 200 if pages > 1_000_000 else 100
-                verdict = "ok" if p95 < target else "SLOW"
-                print(f"{backend:>10} {pages:>10,} pages  {label:<40} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms "
-                      f" ({hits} hits) {verdict} (target p95 < {target})", flush=True)
-                if label in baseline:
-                    b50, b95, _ = baseline[label]
-                    print(f"{'':>10} {'':>10}        {'one query, no windows (baseline)':<40} p50 {b50:7.1f} ms  "
-                          f"p95 {b95:7.1f} ms  windows {b50 / p50:.1f}x faster at p50", flush=True)
-            how = f"loaded in {loaded:.0f} s" if loaded is not None else f"reused from {args.keep}"
-            print(f"{backend:>10} {pages:>10,} pages  {how}", flush=True)
+                run_postgres(pages, args.runs, args.keep, args.jobs, args.baseline_runs)
 
 
 if __name__ == "__main__":
