@@ -168,11 +168,14 @@ def _postgres_rows(session: Session, query: str, terms: list[str], filters: Sear
     ids, pages = _pg_candidates(session, folded, candidates)
     if not ids:
         return []
+    # The dossier of each candidate by its key (OFFSET 0 keeps the subquery a per-row look-up): as a
+    # plain join, PostgreSQL hashes the whole dossier table (a million rows) to meet 5,000 pages.
     sql = text(
         f"SELECT s.dossier_id, s.page, {score} AS score, s.exact, d.code, d.procedure_id "
         "FROM unnest(CAST(:ids AS integer[]), CAST(:pages AS integer[])) AS c(dossier_id, page) "
         "JOIN search_index s ON s.dossier_id = c.dossier_id AND s.page = c.page "
-        f"JOIN dossier d ON d.id = s.dossier_id WHERE TRUE{where} ORDER BY score DESC LIMIT :rows"
+        "CROSS JOIN LATERAL (SELECT d.code, d.procedure_id FROM dossier d "
+        f"WHERE d.id = s.dossier_id{where} OFFSET 0) d ORDER BY score DESC LIMIT :rows"
     )
     params |= {"ids": ids, "pages": pages}
     return [tuple(row) for row in session.execute(sql, params)]
