@@ -88,3 +88,16 @@ def test_a_word_on_more_pages_than_the_candidates_ranks_the_newest_only(register
 
     assert found(10) == {"birth", "re-birth", "marriage", "folded-only"}
     assert found(2) == {"marriage", "folded-only"}  # the two newest dossiers' pages
+
+
+def test_the_newest_candidates_are_found_however_far_back_they_lie(register: Register,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL looks for candidates in ever wider windows of the newest dossiers: with a window of
+    one dossier, a word only the oldest dossiers hold is still found, and a common word still ranks
+    exactly the newest pages (on SQLite the windows do not exist and the answers are the same)."""
+    monkeypatch.setattr("storage.search.WINDOW", 1)
+    monkeypatch.setattr("storage.search.RECENCY_GROWTH", 2)
+    assert names(register, "doan trang") == ["birth"]  # the oldest dossier, three windows back
+    with register.session() as s:
+        newest = {h.dossier_id for h in search(s, "khai", candidates=3)}
+    assert {register.get(d).source_name for d in newest} == {"re-birth.pdf", "marriage.pdf", "folded-only.pdf"}  # type: ignore[union-attr]
