@@ -81,6 +81,8 @@ class CatalogIndex:
     abbreviations: dict[str, str] = field(default_factory=dict)
     word_positions: dict[str, list[int]] = field(default_factory=dict)
     title_keys: list[str] = field(default_factory=list)
+    formless: set[str] = field(default_factory=set)
+    name_starts: set[str] = field(default_factory=set)
 
     def candidates(self, line: str, limit: int = _CANDIDATES) -> list[str]:
         """The procedures whose names a request line most resembles: the few worth a full comparison."""
@@ -192,11 +194,15 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     for position, key in enumerate(name_keys):
         for word in set(key.split()):
             word_positions.setdefault(word, []).append(position)
+    # Procedures whose catalog entry lists no request form (certifications: the paper certified
+    # and its attestation are the dossier) are classified by what the attestation names.
+    with_form = {title.procedure_id for title in titles if title.tier == REQUEST}
     return CatalogIndex(
         titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
         name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
         abbreviations=_abbreviations(names),
-        title_keys=[title.key for title in titles])
+        title_keys=[title.key for title in titles], formless=set(names) - with_form,
+        name_starts={" ".join(words[:2]) for variants in names.values() for words in variants if len(words) >= 4})
 
 
 def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
