@@ -287,6 +287,7 @@ CALIBRATION_SEEDS = (101, 102, 103)
 def fit_calibration(catalogs: dict[str, Catalog], reference: Catalog) -> None:
     """Fit the confidence map on generated dossiers of seeds used nowhere else, and ship it."""
     from procedures.calibration import IDENTITY, SHIPPED_CALIBRATION, fit
+    from procedures.classify import filing_kind
 
     samples = []
     for catalog in catalogs.values():
@@ -298,7 +299,7 @@ def fit_calibration(catalogs: dict[str, Catalog], reference: Catalog) -> None:
                 for dossier in dossiers:
                     result = classify(texts[dossier["path"]], catalog, calibration=IDENTITY)
                     samples.append((result.confidence, result.procedure is not None,
-                                    result.procedure == dossier["procedure"]))
+                                    result.procedure == dossier["procedure"], filing_kind(result.evidence)))
     calibration = fit(samples)
     target = ROOT / "procedures" / "data" / SHIPPED_CALIBRATION
     header = (f"# Fitted by `python -m bench.classify --fit-calibration` on {len(samples)} generated dossiers\n"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from procedures.calibration import Calibration, load_calibration
+from procedures.calibration import ATTESTED, FILED, Calibration, load_calibration
 from procedures.catalog import Catalog
 from procedures.certification import attestations, headings
 from procedures.distinguish import distinguish, equally_stated, is_clear, lead
@@ -300,7 +300,14 @@ def _only_generic(evidence: list[Evidence]) -> bool:
         _specificity(fold_key(e.text)) < 1.0 for e in titles)
 
 
+def filing_kind(evidence: list[Evidence]) -> str:
+    """Which calibration a filing takes: on an attestation alone, or on an application's evidence."""
+    kinds = {e.kind for e in evidence}
+    return ATTESTED if "attestation" in kinds and "form_title" not in kinds else FILED
+
+
 _TIE = 0.12
+_LEVEL = 1e-6
 _NAMESAKE = 88.0
 _GROUP = 12
 
@@ -409,7 +416,13 @@ def classify(
             # A title that fits many procedures ("Đơn khiếu nại"), with nothing else naming this
             # one, is as likely a procedure outside the catalog: a reviewer decides.
             confidence *= _GENERIC_ONLY
-    confidence = (calibration or _shipped_calibration()).apply(confidence, procedure is not None)
+    confidence = (calibration or _shipped_calibration()).apply(
+        confidence, procedure is not None, filing_kind(evidence.get(procedure, []) if procedure else []))
+    level = [pid for pid, score in ranked if score >= top - _LEVEL]
+    if procedure and len(level) > 1:
+        # Procedures the dossier cannot tell apart: whichever is named first is right one time in
+        # as many as are tied, however strong the form that they share.
+        confidence = min(confidence, 1 / len(level))
     if procedure and index.duplicates.get(procedure):
         # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.
         others = ", ".join(index.duplicates[procedure])

@@ -73,12 +73,13 @@ def _alternatives(text: str) -> list[str]:
 def _stated(name: str, words: list[str], text: str) -> float:
     """How fully `text` states the folded `name` (0-100); a shorter text is compared whole."""
     best = 0.0
-    for alternative in _alternatives(text):
+    for number, alternative in enumerate(_alternatives(text)):
         reading = expand_abbreviations(alternative, words)
-        if len(reading) < len(name):
-            best = max(best, fuzz.ratio(name, reading))
-        else:
-            best = max(best, fuzz.partial_ratio(name, reading))
+        similarity = fuzz.ratio(name, reading) if len(reading) < len(name) else fuzz.partial_ratio(name, reading)
+        # A reading of coordinated verbs counts only when it states the name exactly: dropping
+        # words from a line must not make a near-miss look like a statement.
+        if number == 0 or similarity >= _FULLY:
+            best = max(best, similarity)
     return best
 
 

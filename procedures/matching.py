@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -119,6 +120,7 @@ def _component_titles(components: tuple[str, ...]) -> list[str]:
     return [key for key in cut if is_request_title(key) and len(key.split()) >= 3]
 
 
+@lru_cache(maxsize=4096)
 def _form_key(form: str) -> str:
     return _FORM_PREFIX.sub("", fold_key(form)).strip()
 
@@ -238,13 +240,13 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
 def expand_abbreviations(line: str, words: list[str]) -> str:
     """Folded `line` with upper-case abbreviations replaced by the runs of `words` they abbreviate."""
     out: list[str] = []
+    runs: dict[str, tuple[str, ...]] | None = None
     for token in line.replace(",", " ").split():
-        key = fold_key(token).strip(".:;")
-        letters = re.sub(r"[^a-z]", "", key)
-        bare = token.strip(".:;,")
+        key, letters, bare = _token(token)
         looks_abbreviated = bare.isupper() or (bare[:1].isupper() and len(bare) <= 4 and key not in words)
         if looks_abbreviated and 2 <= len(letters) <= 6:
-            run = _abbreviated_run(letters, words)
+            runs = runs if runs is not None else _runs(tuple(words))
+            run = runs.get(letters)
             if run:
                 out.extend(run)
                 continue
@@ -252,12 +254,21 @@ def expand_abbreviations(line: str, words: list[str]) -> str:
     return " ".join(out)
 
 
-def _abbreviated_run(abbreviation: str, words: list[str]) -> list[str] | None:
-    size = len(abbreviation)
-    for start in range(len(words) - size + 1):
-        if initials(words[start : start + size]) == abbreviation:
-            return words[start : start + size]
-    return None
+@lru_cache(maxsize=65536)
+def _token(token: str) -> tuple[str, str, str]:
+    """A token folded, its letters alone, and as printed without punctuation (lines repeat words)."""
+    key = fold_key(token).strip(".:;")
+    return key, re.sub(r"[^a-z]", "", key), token.strip(".:;,")
+
+
+@lru_cache(maxsize=16384)
+def _runs(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Initials → the first run of `words` they abbreviate, computed once per name."""
+    runs: dict[str, tuple[str, ...]] = {}
+    for size in range(2, 7):
+        for start in range(len(words) - size + 1):
+            runs.setdefault(initials(list(words[start : start + size])), words[start : start + size])
+    return runs
 
 
 def name_similarity(line: str, procedure_id: str, index: CatalogIndex, complete: bool = False) -> float:
