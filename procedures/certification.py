@@ -51,7 +51,7 @@ def headings(view: PageView) -> list[tuple[str, str]]:
         if opening is None:
             continue
         key = opening + key[len(opening):]
-        line, joined = view.lines[i], key
+        line, joined = _heading_only(view.lines[i], key)
         following = view.keys[i + 1] if i + 1 < len(view.keys) else ""
         if following and len(following.split()) <= 2 and view.lines[i + 1].isupper():
             line, joined = f"{line} {view.lines[i + 1]}", f"{key} {following}"
@@ -59,6 +59,29 @@ def headings(view: PageView) -> list[tuple[str, str]]:
         if len(subject.split()) >= _MIN_WORDS:
             found.append((line, subject))
     return found
+
+
+def _capitals(word: str) -> bool:
+    """A word in capitals, allowing a letter OCR read in lower case ("CbỮ")."""
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) * 2 > len(letters)
+
+
+def _heading_only(line: str, key: str) -> tuple[str, str]:
+    """The heading without what OCR ran into it on the same line ("... BẢN CHÍNH Số chứng thực: 8052").
+
+    A heading in capitals ends at the first word that is not; any heading ends at a colon or a
+    full stop. `line` and its folded `key` have the same words, so both are cut at the same one.
+    """
+    words, keys = line.split(), key.split()
+    if len(words) != len(keys):
+        return line, key
+    end = len(words)
+    if _capitals(words[0]):
+        end = next((n for n, word in enumerate(words) if any(c.isalpha() for c in word) and not _capitals(word)), end)
+    stop = next((n + 1 for n, word in enumerate(words[:end]) if word.endswith((".", ":"))), end)
+    end = min(end, stop)
+    return " ".join(words[:end]), " ".join(keys[:end]).rstrip(".:")
 
 
 def _weights(index: CatalogIndex, words: set[str]) -> dict[str, float]:

@@ -77,3 +77,14 @@ def test_a_form_of_another_template_filed_by_the_request_its_body_states(portal:
     result = classify([form], portal)
     assert result.procedure == "2.000720"
     assert any(e.kind == "stated_name" for e in result.evidence)
+
+
+def test_attestation_heading_read_out_of_what_ocr_ran_into_it() -> None:
+    from procedures.certification import headings
+    from procedures.pages import read_page
+
+    page = "\n".join([MOTTO, "GIẤY KHAI SINH", "(BẢN SAO)",
+                      "CHỨNG THỰC BẢN SAO ĐÚNG VỚI BẢN CHÍNH Số chứng thực: 8052 Quyển số: 06/2025-SCT/BS",
+                      "CHỨNG THỰC CbỮ KÝ", "Chứng thực bản sao đúng với bản chính. Ngày 01 tháng 02 năm 2025"])
+    assert [key for _, key in headings(read_page(1, page))] == [
+        "chung thuc ban sao dung voi ban chinh", "chung thuc cbu ky", "chung thuc ban sao dung voi ban chinh"]
