@@ -190,6 +190,22 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     for p in catalog:
         keys = [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
         forms.setdefault(canonical[p.id], []).extend(keys)
+    abbreviations = _abbreviations(names)
+    for procedure in catalog:
+        # A name written with an abbreviation ("công ty TNHH một thành viên") is also stated in
+        # full on forms ("trách nhiệm hữu hạn"): spelled out as the catalog's other names spell it.
+        for name in (procedure.name, *procedure.aliases):
+            short = [t for t in name.replace(",", " ").split() if t.isupper() and 2 <= len(t) <= 6]
+            spelled = [abbreviations.get(fold_key(t)) for t in short]
+            if short and any(spelled):
+                folded = fold_key(_PARENTHESES.sub("", name))
+                for token, phrase in zip(short, spelled, strict=True):
+                    if phrase and len(phrase.split()) == len(token):
+                        folded = re.sub(rf"\b{re.escape(fold_key(token))}\b", phrase, folded)
+                words = folded.replace(",", " ").replace(";", " ").split()
+                owner = canonical[procedure.id]
+                if words not in names.setdefault(owner, []):
+                    names[owner].append(words)
     name_keys = [" ".join(words) for owner in names for words in names[owner]]
     name_owners = [owner for owner in names for _ in names[owner]]
     word_positions: dict[str, list[int]] = {}
@@ -202,7 +218,7 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     return CatalogIndex(
         titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
         name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
-        abbreviations=_abbreviations(names),
+        abbreviations=abbreviations,
         title_keys=[title.key for title in titles], formless=set(names) - with_form,
         name_starts={" ".join(words[:2]) for variants in names.values() for words in variants if len(words) >= 4})
 

@@ -88,3 +88,13 @@ def test_attestation_heading_read_out_of_what_ocr_ran_into_it() -> None:
                       "CHỨNG THỰC CbỮ KÝ", "Chứng thực bản sao đúng với bản chính. Ngày 01 tháng 02 năm 2025"])
     assert [key for _, key in headings(read_page(1, page))] == [
         "chung thuc ban sao dung voi ban chinh", "chung thuc cbu ky", "chung thuc ban sao dung voi ban chinh"]
+
+
+@pytest.mark.slow
+def test_a_name_written_with_an_abbreviation_is_found_spelled_out(portal: Catalog) -> None:
+    # The portal writes "công ty TNHH một thành viên"; the form spells the company type out.
+    form = "\n".join([MOTTO, "GIẤY ĐỀ NGHỊ ĐĂNG KÝ DOANH NGHIỆP", "CÔNG TY TRÁCH NHIỆM HỮU HẠN MỘT THÀNH VIÊN",
+                      "Kính gửi: Phòng Đăng ký kinh doanh", "Tôi là: Hồ Quốc Bảo",
+                      "Đăng ký công ty trách nhiệm hữu hạn một thành viên với các nội dung sau:"])
+    result = classify([form], portal)
+    assert result.procedure == "2.001583" and not result.needs_review
