@@ -63,6 +63,7 @@ def _ocr_direct(source: Path) -> list[str]:
     from pdf2image import convert_from_path
     from PIL import Image, ImageSequence
 
+    images: list[Image.Image]
     if source.is_dir():
         images = [Image.open(p) for p in sorted(source.iterdir()) if p.suffix.lower() in {".jpg", ".jpeg", ".png"}]
     elif source.suffix.lower() == ".pdf":
@@ -70,8 +71,8 @@ def _ocr_direct(source: Path) -> list[str]:
     else:
         images = [frame.copy() for frame in ImageSequence.Iterator(Image.open(source))]
     texts = []
-    for image in images:
-        image = image.convert("L")
+    for page in images:
+        image = page.convert("L")
         try:
             angle = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)["rotate"]
             if angle:
@@ -121,7 +122,8 @@ def ocr_texts(samples: Path, dossiers: list[dict], jobs: int, engine: str,
 def halves(dossiers: list[dict]) -> tuple[list[dict], list[dict]]:
     """Two halves with one dossier of each procedure (and half the out-of-catalog ones) in each."""
     seen: Counter[str | None] = Counter()
-    first, second = [], []
+    first: list[dict] = []
+    second: list[dict] = []
     for dossier in dossiers:
         label = dossier["procedure"]
         (first if seen[label] % 2 == 0 else second).append(dossier)
