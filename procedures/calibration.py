@@ -47,19 +47,32 @@ def wilson_lower(right: int, total: int) -> float:
     return max(0.0, (centre - margin) / (1 + _Z * _Z / total))
 
 
+FILED = "filed"
+ATTESTED = "attested"
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Monotone maps raw → calibrated, as (raw, calibrated) points, for filings and for null answers."""
+    """Monotone maps raw → calibrated, as (raw, calibrated) points, for filings and for null answers.
+
+    Filings made on an attestation alone (certifications, no application form) have their own
+    map: their raw scores run lower than a form's for the same reliability, and pooling both
+    would lend a weak form match the certifications' record.
+    """
 
     filed: list[tuple[float, float]] = field(default_factory=list)
     null: list[tuple[float, float]] = field(default_factory=list)
+    attested: list[tuple[float, float]] = field(default_factory=list)
 
-    def apply(self, raw: float, procedure_found: bool) -> float:
+    def apply(self, raw: float, procedure_found: bool, kind: str = FILED) -> float:
         """The calibrated confidence of a raw one (unchanged when the map is empty)."""
-        return round(min(0.999, max(0.0, _interpolate(self.filed if procedure_found else self.null, raw))), 4)
+        points = self.null if not procedure_found else self.attested if kind == ATTESTED and self.attested \
+            else self.filed
+        return round(min(0.999, max(0.0, _interpolate(points, raw))), 4)
 
     def to_yaml(self) -> str:
-        data = {"version": 1, "filed": [list(p) for p in self.filed], "null": [list(p) for p in self.null]}
+        data = {"version": 2, "filed": [list(p) for p in self.filed], "null": [list(p) for p in self.null],
+                "attested": [list(p) for p in self.attested]}
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
@@ -87,13 +100,15 @@ def _fit_one(pairs: list[tuple[float, bool]]) -> list[tuple[float, float]]:
     return points
 
 
-def fit(samples: Iterable[tuple[float, bool, bool]]) -> Calibration:
-    """Fit from (raw confidence, procedure found, answer right) triples."""
-    filed: list[tuple[float, bool]] = []
-    null: list[tuple[float, bool]] = []
-    for raw, found, right in samples:
-        (filed if found else null).append((raw, right))
-    return Calibration(filed=_fit_one(filed), null=_fit_one(null))
+def fit(samples: Iterable[tuple[float, bool, bool] | tuple[float, bool, bool, str]]) -> Calibration:
+    """Fit from (raw confidence, procedure found, answer right[, kind of filing]) tuples."""
+    groups: dict[str, list[tuple[float, bool]]] = {FILED: [], ATTESTED: [], "null": []}
+    for sample in samples:
+        raw, found, right = sample[0], sample[1], sample[2]
+        kind = sample[3] if len(sample) > 3 else FILED
+        groups[kind if found else "null"].append((raw, right))
+    return Calibration(filed=_fit_one(groups[FILED]), null=_fit_one(groups["null"]),
+                       attested=_fit_one(groups[ATTESTED]))
 
 
 def load_calibration(text: str | None = None) -> Calibration:
@@ -102,4 +117,5 @@ def load_calibration(text: str | None = None) -> Calibration:
         text = resources.files("procedures.data").joinpath(SHIPPED_CALIBRATION).read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
     return Calibration(filed=[(float(a), float(b)) for a, b in data.get("filed", [])],
-                       null=[(float(a), float(b)) for a, b in data.get("null", [])])
+                       null=[(float(a), float(b)) for a, b in data.get("null", [])],
+                       attested=[(float(a), float(b)) for a, b in data.get("attested", [])])

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from procedures.calibration import Calibration, load_calibration
+from procedures.calibration import ATTESTED, FILED, Calibration, load_calibration
 from procedures.catalog import Catalog
+from procedures.certification import attestations, headings
 from procedures.distinguish import distinguish, equally_stated, is_clear, lead
 from procedures.matching import (
     FORM,
@@ -51,6 +52,8 @@ TITLE_MATCH = 75.0  # similarity (0-100) from which a title counts as printed on
 _WEIGHTS = {"form": 0.6, "slip": 0.3, "content": 0.3, "form_id": 0.05, "paper": 0.05}
 _MODEL_WEIGHT = 0.5
 _NO_PROCEDURE_BELOW = 0.2
+_BODY_STATEMENT = 92.0
+_NAMED = 0.6
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def _title_scores(views: list[PageView], hits: list[list[TitleHit]], scores: _Sc
     attest = [h for page in hits for h in page if h.title.tier == FORM and h.similarity >= TITLE_MATCH]
     # A private paper bearing a signature attestation is what is certified, not an application:
     # a request-like heading on an unaddressed page that carries an attestation does not count.
-    attested = {h.page for h in attest}
+    attested = {h.page for h in attest} | {v.number for v in views if headings(v)}
     request = [h for h in request if h.page not in attested or views[h.page - 1].addressed]
     primary, kind = (request, "form_title") if request else (attest, "attestation")
     for hit in primary:
@@ -189,6 +192,15 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
     scores = _Scores()
     hits = [find_titles(view, index) for view in views]
     form_pages = _title_scores(views, hits, scores)
+    applied = any(e.kind == "form_title" for items in scores.evidence.values() for e in items) or any(
+        v.request_heading and v.addressed for v in views)
+    if not applied:
+        # No application form: a certification, classified by what its attestation names.
+        for found in attestations(views, index):
+            scores.add("form", found.procedure, found.strength,
+                       Evidence("attestation", found.procedure, found.text, found.page, found.similarity))
+            if found.strength >= 0.5:
+                form_pages.add(found.page)
     active = ["form"]
     if scores.by_kind.get("paper"):
         active.append("paper")
@@ -217,6 +229,21 @@ def _score(views: list[PageView], index: CatalogIndex) -> tuple[_Scores, list[st
             # so it only counts when it does name a procedure.
             if kind not in active and (kind == "slip" or max(strengths.values(), default=0) >= 0.5):
                 active.append(kind)
+        if view.request_heading and not view.is_slip:
+            # An application's body may state the procedure in its own words ("Đăng ký thay đổi
+            # nội dung đăng ký hộ kinh doanh như sau:"): a line opening like a catalog name and
+            # naming it whole counts as the request stated.
+            for line, key in zip(view.lines, view.keys, strict=True):
+                said = key.split(":")[0].strip()
+                if " ".join(said.split()[:2]) not in index.name_starts or len(said.split()) < 4:
+                    continue
+                for pid in index.candidates(said, limit=5):
+                    similarity = name_similarity(said, pid, index)
+                    if similarity >= _BODY_STATEMENT:
+                        scores.add("content", pid, _strength(similarity, 60),
+                                   Evidence("stated_request", pid, line, view.number, similarity))
+                        if "content" not in active:
+                            active.append("content")
         if view.form_ids:
             for pid in index.names:
                 strength = form_id_score(view, pid, index)
@@ -273,13 +300,20 @@ def _only_generic(evidence: list[Evidence]) -> bool:
         _specificity(fold_key(e.text)) < 1.0 for e in titles)
 
 
+def filing_kind(evidence: list[Evidence]) -> str:
+    """Which calibration a filing takes: on an attestation alone, or on an application's evidence."""
+    kinds = {e.kind for e in evidence}
+    return ATTESTED if "attestation" in kinds and "form_title" not in kinds else FILED
+
+
 _TIE = 0.12
+_LEVEL = 1e-6
 _NAMESAKE = 88.0
 _GROUP = 12
 
 
 def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float], index: CatalogIndex,
-                 evidence: dict[str, list[Evidence]]) -> list[str]:
+                 evidence: dict[str, list[Evidence]], named: list[str]) -> list[str]:
     """Break a tie between the leaders (a shared form, near-namesakes) by the name the dossier states.
 
     The group is the procedures scoring close to the leader, and the leader's near-namesakes
@@ -299,7 +333,9 @@ def _settle_ties(views: list[PageView], read: set[int], totals: dict[str, float]
             if pid not in group and any(fuzz.token_set_ratio(names[0], " ".join(w)) >= _NAMESAKE
                                         for w in index.names.get(pid, [])):
                 group.append(pid)
-    group = group[:_GROUP]
+    # Procedures the dossier names outright (its slip, its content line) are candidates too,
+    # whatever their form scored: the form may be another template than the catalog knows.
+    group = group[:_GROUP] + [pid for pid in named if pid not in group]
     for pid in group:
         totals.setdefault(pid, 0.0)
     if len(group) < 2:
@@ -363,7 +399,9 @@ def classify(
     if model is not None:
         _mix_model(totals, model.probabilities(pages), index.names)
     read = form_pages | {v.number for v in views if v.is_slip or v.request_heading or v.content_line}
-    tied = _settle_ties(views, read, totals, index, evidence)
+    named = sorted({pid for kind in ("slip", "content") for pid, strength in scores.by_kind.get(kind, {}).items()
+                    if strength >= _NAMED and pid in totals}, key=lambda pid: -totals[pid])[:3]
+    tied = _settle_ties(views, read, totals, index, evidence, named)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
     top3 = _top3(ranked, tied, views, index)
     top = ranked[0][1] if ranked else 0.0
@@ -378,7 +416,13 @@ def classify(
             # A title that fits many procedures ("Đơn khiếu nại"), with nothing else naming this
             # one, is as likely a procedure outside the catalog: a reviewer decides.
             confidence *= _GENERIC_ONLY
-    confidence = (calibration or _shipped_calibration()).apply(confidence, procedure is not None)
+    confidence = (calibration or _shipped_calibration()).apply(
+        confidence, procedure is not None, filing_kind(evidence.get(procedure, []) if procedure else []))
+    level = [pid for pid, score in ranked if score >= top - _LEVEL]
+    if procedure and len(level) > 1:
+        # Procedures the dossier cannot tell apart: whichever is named first is right one time in
+        # as many as are tied, however strong the form that they share.
+        confidence = min(confidence, 1 / len(level))
     if procedure and index.duplicates.get(procedure):
         # Entries the catalog lists twice are one procedure: say so, so a reviewer sees why.
         others = ", ".join(index.duplicates[procedure])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -81,6 +82,8 @@ class CatalogIndex:
     abbreviations: dict[str, str] = field(default_factory=dict)
     word_positions: dict[str, list[int]] = field(default_factory=dict)
     title_keys: list[str] = field(default_factory=list)
+    formless: set[str] = field(default_factory=set)
+    name_starts: set[str] = field(default_factory=set)
 
     def candidates(self, line: str, limit: int = _CANDIDATES) -> list[str]:
         """The procedures whose names a request line most resembles: the few worth a full comparison."""
@@ -117,6 +120,7 @@ def _component_titles(components: tuple[str, ...]) -> list[str]:
     return [key for key in cut if is_request_title(key) and len(key.split()) >= 3]
 
 
+@lru_cache(maxsize=4096)
 def _form_key(form: str) -> str:
     return _FORM_PREFIX.sub("", fold_key(form)).strip()
 
@@ -186,17 +190,37 @@ def index_catalog(catalog: Catalog) -> CatalogIndex:
     for p in catalog:
         keys = [(key, 1.0 / form_users[key]) for key in {_form_key(f) for f in p.forms} if key]
         forms.setdefault(canonical[p.id], []).extend(keys)
+    abbreviations = _abbreviations(names)
+    for procedure in catalog:
+        # A name written with an abbreviation ("công ty TNHH một thành viên") is also stated in
+        # full on forms ("trách nhiệm hữu hạn"): spelled out as the catalog's other names spell it.
+        for name in (procedure.name, *procedure.aliases):
+            short = [t for t in name.replace(",", " ").split() if t.isupper() and 2 <= len(t) <= 6]
+            spelled = [abbreviations.get(fold_key(t)) for t in short]
+            if short and any(spelled):
+                folded = fold_key(_PARENTHESES.sub("", name))
+                for token, phrase in zip(short, spelled, strict=True):
+                    if phrase and len(phrase.split()) == len(token):
+                        folded = re.sub(rf"\b{re.escape(fold_key(token))}\b", phrase, folded)
+                words = folded.replace(",", " ").replace(";", " ").split()
+                owner = canonical[procedure.id]
+                if words not in names.setdefault(owner, []):
+                    names[owner].append(words)
     name_keys = [" ".join(words) for owner in names for words in names[owner]]
     name_owners = [owner for owner in names for _ in names[owner]]
     word_positions: dict[str, list[int]] = {}
     for position, key in enumerate(name_keys):
         for word in set(key.split()):
             word_positions.setdefault(word, []).append(position)
+    # Procedures whose catalog entry lists no request form (certifications: the paper certified
+    # and its attestation are the dossier) are classified by what the attestation names.
+    with_form = {title.procedure_id for title in titles if title.tier == REQUEST}
     return CatalogIndex(
         titles=titles, names=names, forms=forms, canonical=canonical, duplicates=duplicates,
         name_keys=name_keys, name_owners=name_owners, word_positions=word_positions,
-        abbreviations=_abbreviations(names),
-        title_keys=[title.key for title in titles])
+        abbreviations=abbreviations,
+        title_keys=[title.key for title in titles], formless=set(names) - with_form,
+        name_starts={" ".join(words[:2]) for variants in names.values() for words in variants if len(words) >= 4})
 
 
 def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
@@ -232,13 +256,13 @@ def find_titles(view: PageView, index: CatalogIndex) -> list[TitleHit]:
 def expand_abbreviations(line: str, words: list[str]) -> str:
     """Folded `line` with upper-case abbreviations replaced by the runs of `words` they abbreviate."""
     out: list[str] = []
+    runs: dict[str, tuple[str, ...]] | None = None
     for token in line.replace(",", " ").split():
-        key = fold_key(token).strip(".:;")
-        letters = re.sub(r"[^a-z]", "", key)
-        bare = token.strip(".:;,")
+        key, letters, bare = _token(token)
         looks_abbreviated = bare.isupper() or (bare[:1].isupper() and len(bare) <= 4 and key not in words)
         if looks_abbreviated and 2 <= len(letters) <= 6:
-            run = _abbreviated_run(letters, words)
+            runs = runs if runs is not None else _runs(tuple(words))
+            run = runs.get(letters)
             if run:
                 out.extend(run)
                 continue
@@ -246,12 +270,21 @@ def expand_abbreviations(line: str, words: list[str]) -> str:
     return " ".join(out)
 
 
-def _abbreviated_run(abbreviation: str, words: list[str]) -> list[str] | None:
-    size = len(abbreviation)
-    for start in range(len(words) - size + 1):
-        if initials(words[start : start + size]) == abbreviation:
-            return words[start : start + size]
-    return None
+@lru_cache(maxsize=65536)
+def _token(token: str) -> tuple[str, str, str]:
+    """A token folded, its letters alone, and as printed without punctuation (lines repeat words)."""
+    key = fold_key(token).strip(".:;")
+    return key, re.sub(r"[^a-z]", "", key), token.strip(".:;,")
+
+
+@lru_cache(maxsize=16384)
+def _runs(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Initials → the first run of `words` they abbreviate, computed once per name."""
+    runs: dict[str, tuple[str, ...]] = {}
+    for size in range(2, 7):
+        for start in range(len(words) - size + 1):
+            runs.setdefault(initials(list(words[start : start + size])), words[start : start + size])
+    return runs
 
 
 def name_similarity(line: str, procedure_id: str, index: CatalogIndex, complete: bool = False) -> float:

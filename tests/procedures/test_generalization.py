@@ -9,6 +9,7 @@ the way a province imports it.
 from __future__ import annotations
 
 import lzma
+import re
 from pathlib import Path
 
 import pytest
@@ -137,4 +138,10 @@ def test_variants_through_real_tesseract(catalog: Catalog) -> None:
         texts = [pytesseract.image_to_string(render_page(page.splitlines(), dpi=150), lang="vie")
                  for page in dossier.pages]
         result = classify(texts, catalog)
+        if dossier.variant.startswith("ticked") and not any(
+                re.search(r"\[\s*[xX]\s*\]|\(\s*[xX]\s*\)|[☒☑]", text) for text in texts):
+            # Tesseract lost the tick ("[x]" read "[]"): the dossier no longer says which, so a
+            # reviewer chooses among the three procedures of the form.
+            assert result.needs_review and dossier.label in [pid for pid, _ in result.top3]
+            continue
         assert result.procedure == dossier.label, (dossier.variant, result.to_dict())

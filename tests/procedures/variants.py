@@ -5,12 +5,13 @@ under the catalog title, and a hand-written request "ĐƠN ĐỀ NGHỊ ..." tha
 a sentence), each receipt slip in two styles (the one-stop "GIẤY TIẾP NHẬN" with its "Nội dung yêu
 cầu giải quyết" line, and a vendor's "PHIẾU TIẾP NHẬN" table with "Tên thủ tục"). Procedures
 sharing a form state their request as a sentence, a ticked box among the options, an
-abbreviation, or only on the slip. Certification dossiers have no form: a certified copy of some
-paper with the attestation, or a private paper with the signature attestation, worded in the
-ways Decree 23/2015 allows. Out-of-catalog dossiers are requests for procedures no catalog here
-holds (health, education, culture), a news page and a blank one. Text can be passed through
-OCR-like noise. Everything is driven by a seed, so the benchmark renders other dossiers than the
-tests by choosing another one.
+abbreviation, or only on the slip. Certification dossiers have no form: one to three certified
+copies of papers of several kinds with the attestation, or private papers with the signature
+attestation, worded in the ways Decree 23/2015 allows, sometimes with the applicant's ID card.
+Out-of-catalog dossiers are requests for procedures no catalog here holds (health, education,
+culture), a news page and a blank one. Text can be passed through OCR-like noise. Everything
+is driven by a seed, so the benchmark renders other dossiers than the tests by choosing another
+one.
 """
 
 from __future__ import annotations
@@ -47,11 +48,18 @@ COPIED_PAPERS = [
     ("CĂN CƯỚC CÔNG DÂN", "Số / No.: 086190123456\nHọ và tên / Full name: {name}\nQuê quán: {place}"),
     ("GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", "Tên hộ kinh doanh: Tạp hóa {name}\nĐịa chỉ: {place}"),
 ]
+COPIED_PAPERS += [
+    ("HỌC BẠ TRUNG HỌC CƠ SỞ", "Họ và tên học sinh: {name}\nNăm học 2015-2016: Lớp 9A\nXếp loại học lực: Giỏi"),
+    ("GIẤY CHỨNG NHẬN KẾT HÔN", "Họ, chữ đệm, tên chồng: {name}\nNơi đăng ký: {place}\nNgày đăng ký: 05/05/2019"),
+    ("SỔ HỘ KHẨU", "Họ tên chủ hộ: {name}\nSố nhà, đường phố: {place}"),
+]
 PRIVATE_PAPERS = [
     ("GIẤY ỦY QUYỀN", "Bên ủy quyền: {name}\nBên nhận ủy quyền: Lê Minh Khoa\nNội dung ủy quyền: "
      "nhận thay kết quả giải quyết hồ sơ"),
     ("GIẤY CAM KẾT", "Tôi tên là: {name}\nCam kết thực hiện đúng các quy định về phòng cháy"),
     ("BẢN KHAI NHÂN KHẨU", "Họ và tên: {name}\nNơi ở hiện nay: {place}\nNghề nghiệp: làm nông"),
+    ("HỢP ĐỒNG THUÊ NHÀ", "Bên cho thuê: {name}\nBên thuê: Lê Minh Khoa\nĐịa chỉ nhà cho thuê: {place}"),
+    ("ĐƠN XIN VIỆC", "Tôi tên là: {name}\nNơi ở: {place}\nTôi làm đơn này xin được làm việc tại công ty"),
 ]
 _CONFUSIONS = {"o": "0", "l": "1", "e": "c", "n": "m", "i": "l", "u": "v", "h": "b", "a": "ă", "d": "đ"}
 
@@ -173,7 +181,8 @@ def certification_page(procedure: Procedure, rng: random.Random) -> str:
     if "bản sao" in procedure.name.lower():
         title, body = rng.choice(COPIED_PAPERS)
         attest = rng.choice(["CHỨNG THỰC BẢN SAO ĐÚNG VỚI BẢN\nCHÍNH", "Chứng thực bản sao đúng với bản chính",
-                             "CHỨNG THỰC BẢN SAO ĐÚNG VỚI BẢN CHÍNH"])
+                             "CHỨNG THỰC BẢN SAO ĐÚNG VỚI BẢN CHÍNH", "Chứng thực bản sao đúng với bản chính.\n"
+                             f"Ngày {rng.randint(1, 28)} tháng {rng.randint(1, 12)} năm 2025"])
         return "\n".join([MOTTO, title, body.format(**who), attest, number + "/BS", *officer])
     title, body = rng.choice(PRIVATE_PAPERS)
     statement = rng.choice([
@@ -181,6 +190,8 @@ def certification_page(procedure: Procedure, rng: random.Random) -> str:
          f"Chứng thực: Ông/bà {who['name']} đã ký vào giấy tờ, văn bản này trước mặt tôi."],
         ["Lời chứng chứng thực chữ ký", f"Tôi, {rng.choice(PEOPLE)}, Phó Chủ tịch Ủy ban nhân dân",
          "Chứng thực", f"Ông/bà {who['name']} đã ký vào giấy tờ, văn bản này trước mặt tôi."],
+        ["CHỨNG THỰC CHỮ KÝ", f"Hôm nay, tại {rng.choice(AGENCIES)} {who['place']},",
+         f"ông/bà {who['name']} đã điểm chỉ và ký vào giấy tờ này trước mặt người thực hiện chứng thực."],
     ])
     return "\n".join([MOTTO, title, body.format(**who), "NGƯỜI YÊU CẦU", who["name"], *statement,
                       number + "/CK", *officer])
@@ -231,7 +242,11 @@ def render(catalog: Catalog, seed: int, per_procedure: int = 4, noise: float = 0
         for n in range(per_procedure):
             pages: list[str] = []
             if formless:
-                pages = [certification_page(procedure, rng) for _ in range(rng.randint(1, 2))]
+                # One to three papers certified, and sometimes the applicant's ID card shown with them.
+                pages = [certification_page(procedure, rng) for _ in range(rng.randint(1, 3))]
+                if rng.random() < 0.4:
+                    pages.insert(rng.randint(0, len(pages)), "\n".join(
+                        [MOTTO, COPIED_PAPERS[2][0], COPIED_PAPERS[2][1].format(**_person(rng))]))
                 variant = "certification"
             elif len(siblings) > 1:
                 page, variant = shared_form_request(procedure, siblings, rng)
@@ -240,7 +255,7 @@ def render(catalog: Catalog, seed: int, per_procedure: int = 4, noise: float = 0
                 pages, variant = [circular_form(procedure, _lower_name(procedure), rng)], "circular"
             else:
                 pages, variant = [handwritten_request(procedure, rng)], "handwritten"
-            if rng.random() < 0.5:
+            if variant != "certification" and rng.random() < 0.5:
                 pages.insert(rng.randint(0, len(pages)), _supporting(rng))
             slip_style = rng.choice(["one_stop", "vendor"])
             if variant == "slip_only" or rng.random() < 0.4:
