@@ -93,3 +93,50 @@ def test_sohoa_web_and_sohoa_run_serve_the_pages(settings: Settings) -> None:
             process.terminate()
             output = process.communicate(timeout=60)[0]
         assert f"http://127.0.0.1:{port}/" in output and "sohoa users add NAME --role admin" in output
+
+
+def test_web_processes_share_sessions_lockout_and_rate_limits(settings: Settings) -> None:
+    """Two `sohoa web` (one of them with two worker processes) over one register answer as one."""
+    import httpx
+
+    from storage.accounts import Accounts, Role
+    from storage.audit import Audit
+    from tests.servers import free_port, wait_for_port
+    from workers.services import Services
+
+    register = Services(settings).register
+    Accounts(register).add_user("lan", Role.ARCHIVIST, ("H39.01",), "mat-khau-luu-tru")
+    env = os.environ | {"SOHOA_LOGIN_MAX_FAILURES": "3", "SOHOA_KIOSK_PER_MINUTE": "4"}
+    ports = free_port(), free_port()
+    servers = [subprocess.Popen([sys.executable, "-m", "sohoa", "web", "--port", str(port), "--workers", str(n)],
+                                env=env, stdout=subprocess.DEVNULL) for port, n in zip(ports, (1, 2), strict=True)]
+    try:
+        for port in ports:
+            wait_for_port(port, timeout=90)
+        a, b = (f"http://127.0.0.1:{port}" for port in ports)
+        children = Path(f"/proc/{servers[1].pid}/task/{servers[1].pid}/children").read_text().split()
+        serving = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(serving) == 2  # `--workers 2`: uvicorn's supervisor and two serving processes
+
+        def sign_in(client: httpx.Client, at: str, password: str) -> httpx.Response:
+            form = client.get(f"{at}/login", headers={"connection": "close"}).text
+            csrf = form.split('name="csrf" value="')[1].split('"')[0]
+            return client.post(f"{at}/login", data={"username": "lan", "password": password, "csrf": csrf},
+                               headers={"connection": "close"})
+
+        with httpx.Client(timeout=30) as person:
+            assert sign_in(person, a, "mat-khau-luu-tru").status_code == 303
+            for _ in range(4):  # new connections: whichever process of b answers knows the session
+                assert person.get(f"{b}/search", headers={"connection": "close"}).status_code == 200
+        with httpx.Client(timeout=30) as guesser:
+            assert [sign_in(guesser, at, "sai-mat-khau-1").status_code for at in (a, b, b)] == [401, 401, 401]
+            locked = sign_in(guesser, a, "mat-khau-luu-tru")  # the right password, after 3 wrong ones anywhere
+            assert locked.status_code == 401 and "Tài khoản bị khóa" in locked.text
+        assert [r["action"] for r in Audit(register).rows()][-2:] == ["locked", "login_failed"]
+        kiosk = [httpx.get(f"{at}/kiosk", params={"code": "X-1"}, headers={"connection": "close"}).status_code
+                 for at in (a, b, a, b, a, b)]
+        assert kiosk == [200, 200, 200, 200, 429, 429]  # 4 a minute from this address, over both servers
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(30)
