@@ -140,3 +140,41 @@ def test_web_processes_share_sessions_lockout_and_rate_limits(settings: Settings
         for server in servers:
             server.terminate()
             server.wait(30)
+
+
+def test_sohoa_run_on_web_processes_takes_their_uploads(settings: Settings, tmp_path: Path) -> None:
+    """With several web processes, an upload received by one of them still reaches `sohoa run`'s pipeline."""
+    import threading
+
+    import httpx
+
+    from sohoa.cli.web import EmbeddedWeb
+    from storage.accounts import Accounts
+    from tests.conftest import MARRIAGE_FORM, save_scan
+    from tests.servers import free_port, wait_for_port
+    from workers.services import Services
+
+    services = Services(settings.model_copy(update={"web_workers": 2, "web_port": free_port()}))
+    _, token = Accounts(services.register).add_token("tram-1", "H39.01")
+    submitted: list[int] = []
+    arrived = threading.Event()
+
+    def submit(dossier_id: int) -> None:
+        submitted.append(dossier_id)
+        arrived.set()
+
+    web = EmbeddedWeb(services, submit)
+    try:
+        assert web.child is not None  # served by `sohoa web --workers 2` beside the pipeline
+        wait_for_port(services.settings.web_port, timeout=90)
+        scan = save_scan(tmp_path / "ket-hon.pdf", [MARRIAGE_FORM])
+        with scan.open("rb") as f:
+            answer = httpx.post(f"http://127.0.0.1:{services.settings.web_port}/api/v1/dossiers",
+                                headers={"authorization": f"Bearer {token}"}, timeout=60,
+                                files={"files": ("ket-hon.pdf", f, "application/pdf")})
+        assert answer.status_code == 201, answer.text
+        assert arrived.wait(30)
+        assert submitted == [answer.json()["dossier_id"]]
+    finally:
+        web.close()
+    assert web.child.poll() is not None  # stopped with `sohoa run`
