@@ -103,19 +103,30 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--workers", type=int, default=0, help="web processes (0: SOHOA_WEB_WORKERS' default)")
+    parser.add_argument("--keep", type=Path, help="load the register into this folder and keep it; a later run "
+                        "with the same folder (and --pages) searches it again without loading")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-web-") as tmp:
-        home = Path(tmp) / "var"
+        root = args.keep or Path(tmp)
+        home = root / "var"
         started = time.perf_counter()
-        register = load(home, args.pages)
-        settings = Settings(home=home, agency=AGENCY)
-        services = Services(settings)
-        scan = save_scan(Path(tmp) / f"{AGENCY}-260301-0001.pdf", [MARRIAGE_FORM])
-        dossier_id = receive(scan, services, actor="bench", remove_source=False).dossier_id
-        assert dossier_id is not None
-        register.replace_pages(dossier_id, [{"number": 1, "text": "\n".join(MARRIAGE_FORM), "confidence": 91.0}])
-        Accounts(register).add_user("luu.tru", Role.ARCHIVIST, (AGENCY,), PASSWORD)
-        print(f"register: {args.pages:,} pages on SQLite, loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        if (root / "loaded").exists():
+            register = Register(f"sqlite:///{home / 'sohoa.db'}")
+            settings = Settings(home=home, agency=AGENCY)
+            dossier_id = int((root / "loaded").read_text().split()[1])
+            print(f"register: {(root / 'loaded').read_text().split()[0]} pages on SQLite, kept in {root}", flush=True)
+        else:
+            register = load(home, args.pages)
+            settings = Settings(home=home, agency=AGENCY)
+            scan = save_scan(root / f"{AGENCY}-260301-0001.pdf", [MARRIAGE_FORM])
+            received = receive(scan, Services(settings), actor="bench", remove_source=False).dossier_id
+            assert received is not None
+            dossier_id = received
+            register.replace_pages(dossier_id, [{"number": 1, "text": "\n".join(MARRIAGE_FORM), "confidence": 91.0}])
+            Accounts(register).add_user("luu.tru", Role.ARCHIVIST, (AGENCY,), PASSWORD)
+            (root / "loaded").write_text(f"{args.pages} {dossier_id}\n")
+            print(f"register: {args.pages:,} pages on SQLite, loaded in {time.perf_counter() - started:.0f} s",
+                  flush=True)
         workers = args.workers or settings.web_processes
         with serve(home, workers) as base:
             run(base, register, dossier_id, args, workers)

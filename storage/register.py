@@ -51,10 +51,13 @@ def make_engine(url: str) -> Engine:
     """An engine tuned for the register's backend.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (the watcher and the pipeline
-    threads write concurrently) and enforced foreign keys.
+    threads write concurrently) and enforced foreign keys. Its pool holds a connection for each of
+    the 40 threads a web process runs requests in (anyio's default): with SQLAlchemy's default 15,
+    50 people searching at once waited for a connection and the 31st past 30 s got an error.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=10, max_overflow=40)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
