@@ -6,6 +6,7 @@ process answers about 30 searches a second on one core, and a counter's archivis
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -89,7 +90,8 @@ class EmbeddedWeb:
             return
         s = services.settings
         self.child = subprocess.Popen([sys.executable, "-m", "sohoa", "web", "--host", s.web_host, "--port",
-                                       str(s.web_port), "--workers", str(s.web_processes), "--no-banner"])
+                                       str(s.web_port), "--workers", str(s.web_processes), "--no-banner"],
+                                      preexec_fn=_end_with_parent())
         threading.Thread(target=self.pick_up_uploads, daemon=True, name="web-uploads").start()
 
     def pick_up_uploads(self, every: float = 2.0) -> None:
@@ -113,6 +115,18 @@ class EmbeddedWeb:
                 self.child.wait(15)
             except subprocess.TimeoutExpired:
                 self.child.kill()
+
+
+def _end_with_parent() -> Callable[[], object] | None:
+    """What the child runs before `sohoa web`: ask Linux for SIGTERM when `sohoa run` dies, even by
+    SIGKILL, so no orphaned web keeps the port from the next `sohoa run`. The library is loaded
+    here, in the parent: between fork and exec the child must not import anything."""
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def print_address(services: Services) -> None:

@@ -178,3 +178,31 @@ def test_sohoa_run_on_web_processes_takes_their_uploads(settings: Settings, tmp_
     finally:
         web.close()
     assert web.child.poll() is not None  # stopped with `sohoa run`
+
+
+def test_the_web_of_a_killed_sohoa_run_goes_with_it(settings: Settings) -> None:
+    """`sohoa run` killed with SIGKILL (no clean-up) leaves no web process holding the port."""
+    import signal
+    import socket
+    import time
+
+    from tests.servers import free_port, wait_for_port
+
+    port = free_port()
+    env = os.environ | {"SOHOA_WEB_PORT": str(port), "SOHOA_WEB_WORKERS": "2"}
+    run = subprocess.Popen([sys.executable, "-m", "sohoa", "run"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, timeout=90)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the web of the killed `sohoa run` still answers")
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # whatever is left of the group (the OCR pool)
