@@ -35,15 +35,15 @@ MAX_PAGE = 50
 @dataclass(frozen=True)
 class CatalogChoices:
     """What the search form lists from a catalog: worked out once per catalog version, not per
-    request (a province's catalog has hundreds of procedures, one `<option>` each)."""
+    request (a province's catalog export has up to ~1,500 procedures, one `<option>` each)."""
 
-    procedures: tuple[tuple[str, str], ...]  # (id, the option's HTML-escaped id and name), by name
+    procedures: tuple[tuple[str, str, str], ...]  # (id, id and name HTML-escaped), by name
     fields: tuple[str, ...]
 
     def procedure_options(self, chosen: str) -> Markup:
         """The procedure `<option>`s, `chosen` selected; every value was escaped once."""
-        return Markup("".join(f'<option value="{body}{" selected" if pid == chosen else ""}</option>'
-                              for pid, body in self.procedures))
+        return Markup("".join(f'<option value="{value}"{" selected" if pid == chosen else ""}>{name}</option>'
+                              for pid, value, name in self.procedures))
 
 
 _choices: dict[int, tuple[Catalog, CatalogChoices]] = {}
@@ -54,7 +54,7 @@ def choices_of(catalog: Catalog) -> CatalogChoices:
     held = _choices.get(id(catalog))
     if held is None or held[0] is not catalog:
         ranked = sorted(catalog, key=lambda p: p.name)
-        choices = CatalogChoices(tuple((p.id, f'{escape(p.id)}">{escape(p.name)}') for p in ranked),
+        choices = CatalogChoices(tuple((p.id, str(escape(p.id)), str(escape(p.name))) for p in ranked),
                                  tuple(sorted({p.field for p in catalog})))
         if len(_choices) >= 4:
             _choices.clear()
