@@ -6,6 +6,8 @@ process answers about 30 searches a second on one core, and a counter's archivis
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import subprocess
 import sys
@@ -96,11 +98,18 @@ class EmbeddedWeb:
 
     def pick_up_uploads(self, every: float = 2.0) -> None:
         """Submit each dossier waiting in a resumable state once (runs are idempotent anyway)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from storage.vocabulary import RESUMABLE
 
         seen: set[int] = set()
         while not self.stop.wait(every):
-            for dossier_id in self.services.register.dossier_ids(states=RESUMABLE):
+            try:
+                waiting = self.services.register.dossier_ids(states=RESUMABLE)
+            except SQLAlchemyError as error:  # a busy or restarting database: look again next time
+                logging.getLogger(__name__).warning("uploads not looked up: %s", error)
+                continue
+            for dossier_id in waiting:
                 if dossier_id not in seen:
                     seen.add(dossier_id)
                     self.submit(dossier_id)
@@ -154,6 +163,7 @@ def web(
     if not no_banner:
         print_address(services)
     s = services.settings
+    os.environ |= {"SOHOA_WEB_HOST": s.web_host, "SOHOA_WEB_PORT": str(s.web_port)}  # the workers' settings too
     serve_processes(s.web_host, s.web_port, workers or s.web_processes)
 
 
