@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # --- web ---
     web_host: str = Field("127.0.0.1", description="Address the web UI and API listen on.")
     web_port: int = Field(8470, description="Port of the web UI and API.")
+    web_workers: NonNegativeInt = Field(0, description="Processes serving the web (uvicorn workers); "
+                                        "0 means one per core.")
     session_idle_minutes: float = Field(30.0, description="A web session unused this long is closed.")
     login_max_failures: int = Field(5, description="Wrong passwords in a row that lock an account.")
     login_lock_minutes: float = Field(15.0, description="How long a locked account stays locked.")
@@ -156,6 +158,11 @@ class Settings(BaseSettings):
     province_link_secret_file: Path | None = Field(None, description="Secret that signs download "
                                                    "links (the same on every machine); default "
                                                    "<home>/link-secret, made on first use.")
+
+    @property
+    def web_processes(self) -> int:
+        """Web worker processes to run: one per core unless set."""
+        return self.web_workers or os.cpu_count() or 1
 
     @cached_property
     def jobs(self) -> int:

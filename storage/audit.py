@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import desc, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from storage.models import AuditRow
 from storage.register import Register
@@ -95,6 +96,21 @@ def row_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+AUDIT_LOCK = 0x736F686F61  # "sohoa": PostgreSQL's advisory lock of the chain's end
+
+
+def _take_end(s: Session) -> None:
+    """Hold the chain's end until the transaction ends: other writers wait (busy timeout / lock).
+
+    SQLite: BEGIN IMMEDIATE takes the write lock before the last row is read, so the row read is
+    the end when the new one is written. PostgreSQL: a transaction-scoped advisory lock.
+    """
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("BEGIN IMMEDIATE"))
+    else:
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+
+
 class Audit:
     """The audit table of one register."""
 
@@ -104,12 +120,15 @@ class Audit:
     def append(self, entry: AuditEntry, *, now: datetime | None = None) -> int:
         """Add a row at the end of the chain; returns its id.
 
-        Two writers taking the same end race on the unique `prev_hash`: the loser tries again on
-        the new end, so the chain never forks.
+        Writers take the end of the chain one at a time (`_take_end`): the web's worker processes
+        append a row per request, and without the lock they would race, the losers retrying. The
+        unique `prev_hash` still guards the chain: a loser of any race tries again on the new end,
+        so the chain never forks.
         """
         for _ in range(50):
             try:
                 with self.register.session() as s:
+                    _take_end(s)
                     last = s.execute(select(AuditRow.id, AuditRow.hash).order_by(desc(AuditRow.id)).limit(1)).first()
                     row = AuditRow(id=(last.id + 1) if last else 1, at=now or datetime.now(UTC), actor=entry.actor,
                                    role=entry.role, agency=entry.agency, ip=entry.ip, action=entry.action.value,

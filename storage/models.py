@@ -16,6 +16,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -319,3 +320,19 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RateHit(Base):
+    """One counted hit of a rate limit (wrong passwords, kiosk look-ups) from one address.
+
+    In the register, not in a web process's memory: every worker process of the web (and every
+    machine behind a province's proxy) counts against the same limit.
+    """
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_bucket_key_at", "bucket", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column()

@@ -47,14 +47,23 @@ UPDATABLE = frozenset({"code", "station", "channel", "received_at", "procedure_i
 _step_scope: ContextVar[str | None] = ContextVar("sohoa_step_scope", default=None)
 
 
+MMAP_BYTES = 4 << 30
+"""SQLite reads the register through a shared memory map (capped by SQLite's build, 2 GB here)
+instead of copying pages into each connection's small private cache: with 25 threads searching a
+1M-page register at once, 100 searches took 14-20 s instead of 19-24 s."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine tuned for the register's backend.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (the watcher and the pipeline
-    threads write concurrently) and enforced foreign keys.
+    threads write concurrently), enforced foreign keys and a memory map. Its pool holds a connection for each of
+    the 40 threads a web process runs requests in (anyio's default): with SQLAlchemy's default 15,
+    50 people searching at once waited for a connection and the 31st past 30 s got an error.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=10, max_overflow=40)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,6 +71,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             cursor.close()
 
         return engine

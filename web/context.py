@@ -1,4 +1,7 @@
-"""What every request handler reaches through `request.app.state.web`: opened once per process."""
+"""What every request handler reaches through `request.app.state.web`: opened once per process.
+
+Nothing here holds state a request depends on: sessions, lockouts and rate limits are in the
+register, so the web's worker processes answer as one."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from storage.accounts import Accounts
 from storage.audit import Audit
+from storage.limits import RateLimits
 from storage.queries import Queries
 from web.security import RateLimiter
 from workers.services import Services
@@ -36,8 +40,9 @@ class Web:
         register = self.services.register
         self.accounts, self.audit, self.queries = Accounts(register), Audit(register), Queries(register)
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.login_failures = RateLimiter(30, window=300)  # wrong passwords per address, over every account
-        self.kiosk_limiter = RateLimiter(self.services.settings.kiosk_per_minute)
+        limits = RateLimits(register)
+        self.login_failures = RateLimiter(limits, "login", 30, window=300)  # wrong passwords per address
+        self.kiosk_limiter = RateLimiter(limits, "kiosk", self.services.settings.kiosk_per_minute)
 
 
 def web_of(request: Request) -> Web:

@@ -6,11 +6,14 @@ the SQL. Every search is an audit row with the ids of the dossiers it showed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
 
 from sohoa.timezone import VIETNAM
 from storage.audit import AuditAction
@@ -22,8 +25,41 @@ from web.context import Web, web_of
 from web.render import PER_PAGE, render
 from workers.catalog import current_catalog
 
+if TYPE_CHECKING:
+    from procedures.catalog import Catalog
+
 router = APIRouter(include_in_schema=False)
 MAX_PAGE = 50
+
+
+@dataclass(frozen=True)
+class CatalogChoices:
+    """What the search form lists from a catalog: worked out once per catalog version, not per
+    request (a province's catalog export has up to ~1,500 procedures, one `<option>` each)."""
+
+    procedures: tuple[tuple[str, str, str], ...]  # (id, id and name HTML-escaped), by name
+    fields: tuple[str, ...]
+
+    def procedure_options(self, chosen: str) -> Markup:
+        """The procedure `<option>`s, `chosen` selected; every value was escaped once."""
+        return Markup("".join(f'<option value="{value}"{" selected" if pid == chosen else ""}>{name}</option>'
+                              for pid, value, name in self.procedures))
+
+
+_choices: dict[int, tuple[Catalog, CatalogChoices]] = {}
+
+
+def choices_of(catalog: Catalog) -> CatalogChoices:
+    """The form's lists for `catalog` (current_catalog hands out one object per catalog version)."""
+    held = _choices.get(id(catalog))
+    if held is None or held[0] is not catalog:
+        ranked = sorted(catalog, key=lambda p: p.name)
+        choices = CatalogChoices(tuple((p.id, str(escape(p.id)), str(escape(p.name))) for p in ranked),
+                                 tuple(sorted({p.field for p in catalog})))
+        if len(_choices) >= 4:
+            _choices.clear()
+        held = _choices[id(catalog)] = (catalog, choices)
+    return held[1]
 
 
 def day(value: str) -> datetime | None:
@@ -95,11 +131,11 @@ def search_page(
                                        filters={k: v for k, v in chosen.items() if v and k != "q"}, page=page))
     agencies = (web.accounts.agencies() if visitor.scope.agencies is None
                 else [(a, a) for a in visitor.scope.agencies])
-    fields = sorted({p.field for p in catalog})
+    choices = choices_of(catalog)
     base = {k: v for k, v in chosen.items() if v}
     return render(request, "search.html", hits=hits, rows=rows, more=more, page=page, chosen=chosen,
-                  first=(page - 1) * PER_PAGE + 1, procedures=sorted(catalog, key=lambda p: p.name),
-                  catalog={p.id: p for p in catalog}, fields=fields, states=list(DossierState), agencies=agencies,
+                  first=(page - 1) * PER_PAGE + 1, procedure_options=choices.procedure_options(procedure),
+                  catalog=catalog.procedures, fields=choices.fields, states=list(DossierState), agencies=agencies,
                   saved=web.queries.saved_searches(visitor.principal.user_id),
                   page_link=lambda n: "/search?" + urlencode(base | {"page": n}))
 

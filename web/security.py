@@ -2,68 +2,67 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+from datetime import datetime
 
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storage.limits import RateLimits
 
 # No inline script or style anywhere: the pages load /static files only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """CSP without inline scripts, no framing, no type sniffing, no referrer to other sites."""
+PRIVATE = ("/dossiers", "/api", "/review", "/admin", "/search")
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if request.url.path.startswith(("/dossiers", "/api", "/review", "/admin", "/search")):
-            response.headers.setdefault("Cache-Control", "no-store")  # personal data stays off shared caches
-        return response
+
+class SecurityHeaders:
+    """CSP without inline scripts, no framing, no type sniffing, no referrer to other sites.
+
+    A plain ASGI middleware that edits the response's first message: Starlette's
+    `BaseHTTPMiddleware` would run every request through an extra task and body stream.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = scope["path"].startswith(PRIVATE)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["X-Frame-Options"] = "DENY"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if private:
+                    headers.setdefault("Cache-Control", "no-store")  # personal data stays off shared caches
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class RateLimiter:
-    """At most `limit` hits per `window` seconds per key (an address): a sliding window in memory.
+    """At most `limit` hits per `window` seconds per key (an address), counted in the register.
 
-    One process serves the web (`sohoa web` / `sohoa run`), so memory is where the counts belong;
-    a restart forgets them, which only ever lets a few more look-ups through.
+    The web runs as several worker processes (`SOHOA_WEB_WORKERS`): a count in one process's
+    memory would let each process allow its own `limit`, so the hits are rows every process reads
+    (`storage.limits`).
     """
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, limits: RateLimits, bucket: str, limit: int, window: float = 60.0) -> None:
+        self.limits, self.bucket, self.limit, self.window = limits, bucket, limit, window
 
-    def full(self, key: str, now: float | None = None) -> bool:
+    def full(self, key: str, now: datetime | None = None) -> bool:
         """Whether `key` used up its hits in the window (without counting this look)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.get(key)
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if not hits:
-                return False
-            return len(hits) >= self.limit
+        return self.limits.count(self.bucket, key, self.window, now) >= self.limit
 
-    def allow(self, key: str, now: float | None = None) -> bool:
+    def allow(self, key: str, now: datetime | None = None) -> bool:
         """Count a hit for `key`; False (and not counted) when its window is full."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle addresses
-                for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                    del self._hits[stale]
-            return True
+        return self.limits.hit(self.bucket, key, self.limit, self.window, now)

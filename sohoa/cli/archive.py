@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from sohoa.cli.output import JsonOption, console, err_console, fail, print_json
+from sohoa.cli.output import JsonOption, audit_read, console, err_console, fail, print_json
 
 archive_app = typer.Typer(help="Archive packages (E-ARK SIP, Thông tư 05/2025/TT-BNV): export and verify.",
                           no_args_is_help=True)
@@ -48,6 +48,7 @@ def export_command(
     """
     from archive.xml import VIETNAM
     from settings import load_settings
+    from storage.audit import AuditAction
     from workers.archive import Outcome, export_dossier
     from workers.services import Services
 
@@ -79,6 +80,9 @@ def export_command(
         for dossier_id in ids:
             result = export_dossier(dossier_id, services, out, as_zip=as_zip, actor=actor)
             failed += result.outcome is Outcome.failed
+            if result.outcome is not Outcome.failed:  # the package holds the dossier's personal data
+                audit_read(register, AuditAction.EXPORT, (dossier_id,), via="cli archive export",
+                           outcome=result.outcome.value, package=str(result.package or ""))
             progress.advance(task)
             if json_out:
                 print_json({"dossier_id": dossier_id, "package": str(result.package) if result.package else None,

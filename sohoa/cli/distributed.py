@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from sohoa.cli.output import JsonOption, actor, console, fail, print_json
+from sohoa.cli.output import JsonOption, actor, console, fail, log_to_console, print_json
 
 
 def watch(
@@ -57,7 +57,7 @@ def worker(
     from workers.services import worker_services
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log_to_console(logging.INFO, "%(asctime)s %(name)s %(message)s")
     settings = load_settings()
     if not settings.redis_url:
         fail("sohoa worker needs SOHOA_REDIS_URL", "set it to the Redis of the province, e.g. redis://host:6379/0")

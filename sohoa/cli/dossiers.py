@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from sohoa.cli.output import JsonOption, actor, console, fail, print_json
+from sohoa.cli.output import JsonOption, actor, audit_read, console, fail, print_json
 
 
 def status(json_out: bool = JsonOption) -> None:
@@ -86,12 +86,14 @@ def show(
 ) -> None:
     """A dossier: code, state, files with SHA-256, pages with confidence, and its history."""
     from settings import load_settings
+    from storage.audit import AuditAction
     from storage.vocabulary import Action
     from workers.services import Services
 
     register = Services(load_settings()).register
     dossier = _find(register, ref)
     register.add_event(dossier.id, actor(), Action.VIEWED, {"via": "cli show"})
+    audit_read(register, AuditAction.VIEW, (dossier.id,), dossier.procedure_id, via="cli show")
     report: dict[str, Any] = {
         "id": dossier.id, "code": dossier.code, "source_name": dossier.source_name, "state": dossier.state,
         "legal_status": dossier.legal_status, "agency": dossier.agency, "received_at": dossier.received_at,
@@ -140,6 +142,7 @@ def search_command(
 ) -> None:
     """Find dossiers by their text and metadata, best first, with a highlighted snippet."""
     from settings import load_settings
+    from storage.audit import AuditAction
     from storage.search import SearchFilters
     from storage.vocabulary import Action
     from vntext import fold
@@ -161,6 +164,8 @@ def search_command(
                             received_to=received_to, late=late)
     hits = register.search(query, filters=filters, limit=limit)
     register.add_event(None, actor(), Action.SEARCHED, {"query": query, "dossiers": [h.dossier_id for h in hits]})
+    audit_read(register, AuditAction.SEARCH, [h.dossier_id for h in hits], procedure, via="cli search",
+               query=query)
     if json_out:
         for h in hits:
             print_json({"dossier_id": h.dossier_id, "code": h.code, "procedure": h.procedure_id,

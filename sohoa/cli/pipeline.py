@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from settings import Settings, load_settings
-from sohoa.cli.output import JsonOption, actor, console, fail, print_json
+from sohoa.cli.output import JsonOption, actor, console, fail, log_to_console, print_json
 from storage.register import FAILED
 from workers.classify import retrain, retrain_due
 from workers.dispatch import make_runner
@@ -64,7 +64,7 @@ def run(
     from workers.inboxes import serve_inboxes
 
     settings = _settings(poll, settle, jobs)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    log_to_console(logging.WARNING)
     services = Services(settings)
     lock = HomeLock(settings.home)
     try:
@@ -80,9 +80,9 @@ def run(
         console.print(f"register: {settings.register_url} · objects: {settings.objects.resolve()} · "
                       f"{settings.jobs} OCR processes")
         console.print(f"results to sign: drop [cyan]<dossier code>.pdf[/] into {settings.results_inbox.resolve()}")
-        from sohoa.cli.web import print_address, serve_in_thread
+        from sohoa.cli.web import EmbeddedWeb, print_address
 
-        web_server = serve_in_thread(services, runner.submit)
+        web_server = EmbeddedWeb(services, runner.submit)
         print_address(services)
         resumed = runner.resume()
         if resumed:
@@ -111,7 +111,7 @@ def run(
             console.print("stopping: unfinished dossiers resume at the next start")
         finally:
             stop.set()
-            web_server.should_exit = True
+            web_server.close()
             runner.close()
             lock.release()
 

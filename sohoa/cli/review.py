@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from sohoa.cli.output import JsonOption, actor, console, fail, print_json
+from sohoa.cli.output import JsonOption, actor, audit_read, console, fail, print_json
 
 
 def review(
@@ -15,6 +15,7 @@ def review(
 ) -> None:
     """List dossiers waiting for review with their top-3 suggestions, or file one under a procedure."""
     from settings import load_settings
+    from storage.audit import AuditAction
     from storage.vocabulary import Action, DossierState
     from workers.catalog import CatalogUnavailable, current_catalog
     from workers.classify import file_by_reviewer
@@ -30,6 +31,8 @@ def review(
             fail(str(error), error.hint)
         for d in waiting:
             register.add_event(d.id, actor(), Action.VIEWED, {"via": "cli review"})
+        if waiting:
+            audit_read(register, AuditAction.VIEW, [d.id for d in waiting], via="cli review")
         if json_out:
             for d in waiting:
                 print_json({"dossier_id": d.id, "code": d.code, "source_name": d.source_name,

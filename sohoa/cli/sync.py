@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from settings import load_settings
-from sohoa.cli.output import JsonOption, console, fail, print_json
+from sohoa.cli.output import JsonOption, console, fail, log_to_console, print_json
 
 if TYPE_CHECKING:
     from workers.services import Services
@@ -117,7 +117,7 @@ def sync_run(
 
     from workers.sync import SyncNotConfigured, SyncWorker, start_sync_threads
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    log_to_console(logging.WARNING, "%(asctime)s %(name)s %(message)s")
     services = _services()
     try:
         worker = SyncWorker(services)

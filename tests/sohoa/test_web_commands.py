@@ -93,3 +93,116 @@ def test_sohoa_web_and_sohoa_run_serve_the_pages(settings: Settings) -> None:
             process.terminate()
             output = process.communicate(timeout=60)[0]
         assert f"http://127.0.0.1:{port}/" in output and "sohoa users add NAME --role admin" in output
+
+
+def test_web_processes_share_sessions_lockout_and_rate_limits(settings: Settings) -> None:
+    """Two `sohoa web` (one of them with two worker processes) over one register answer as one."""
+    import httpx
+
+    from storage.accounts import Accounts, Role
+    from storage.audit import Audit
+    from tests.servers import free_port, wait_for_port
+    from workers.services import Services
+
+    register = Services(settings).register
+    Accounts(register).add_user("lan", Role.ARCHIVIST, ("H39.01",), "mat-khau-luu-tru")
+    env = os.environ | {"SOHOA_LOGIN_MAX_FAILURES": "3", "SOHOA_KIOSK_PER_MINUTE": "4"}
+    ports = free_port(), free_port()
+    servers = [subprocess.Popen([sys.executable, "-m", "sohoa", "web", "--port", str(port), "--workers", str(n)],
+                                env=env, stdout=subprocess.DEVNULL) for port, n in zip(ports, (1, 2), strict=True)]
+    try:
+        for port in ports:
+            wait_for_port(port, timeout=90)
+        a, b = (f"http://127.0.0.1:{port}" for port in ports)
+        children = Path(f"/proc/{servers[1].pid}/task/{servers[1].pid}/children").read_text().split()
+        serving = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(serving) == 2  # `--workers 2`: uvicorn's supervisor and two serving processes
+
+        def sign_in(client: httpx.Client, at: str, password: str) -> httpx.Response:
+            form = client.get(f"{at}/login", headers={"connection": "close"}).text
+            csrf = form.split('name="csrf" value="')[1].split('"')[0]
+            return client.post(f"{at}/login", data={"username": "lan", "password": password, "csrf": csrf},
+                               headers={"connection": "close"})
+
+        with httpx.Client(timeout=30) as person:
+            assert sign_in(person, a, "mat-khau-luu-tru").status_code == 303
+            for _ in range(4):  # new connections: whichever process of b answers knows the session
+                assert person.get(f"{b}/search", headers={"connection": "close"}).status_code == 200
+        with httpx.Client(timeout=30) as guesser:
+            assert [sign_in(guesser, at, "sai-mat-khau-1").status_code for at in (a, b, b)] == [401, 401, 401]
+            locked = sign_in(guesser, a, "mat-khau-luu-tru")  # the right password, after 3 wrong ones anywhere
+            assert locked.status_code == 401 and "Tài khoản bị khóa" in locked.text
+        assert [r["action"] for r in Audit(register).rows()][-2:] == ["locked", "login_failed"]
+        kiosk = [httpx.get(f"{at}/kiosk", params={"code": "X-1"}, headers={"connection": "close"}).status_code
+                 for at in (a, b, a, b, a, b)]
+        assert kiosk == [200, 200, 200, 200, 429, 429]  # 4 a minute from this address, over both servers
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(30)
+
+
+def test_sohoa_run_on_web_processes_takes_their_uploads(settings: Settings, tmp_path: Path) -> None:
+    """With several web processes, an upload received by one of them still reaches `sohoa run`'s pipeline."""
+    import threading
+
+    import httpx
+
+    from sohoa.cli.web import EmbeddedWeb
+    from storage.accounts import Accounts
+    from tests.conftest import MARRIAGE_FORM, save_scan
+    from tests.servers import free_port, wait_for_port
+    from workers.services import Services
+
+    services = Services(settings.model_copy(update={"web_workers": 2, "web_port": free_port()}))
+    _, token = Accounts(services.register).add_token("tram-1", "H39.01")
+    submitted: list[int] = []
+    arrived = threading.Event()
+
+    def submit(dossier_id: int) -> None:
+        submitted.append(dossier_id)
+        arrived.set()
+
+    web = EmbeddedWeb(services, submit)
+    try:
+        assert web.child is not None  # served by `sohoa web --workers 2` beside the pipeline
+        wait_for_port(services.settings.web_port, timeout=90)
+        scan = save_scan(tmp_path / "ket-hon.pdf", [MARRIAGE_FORM])
+        with scan.open("rb") as f:
+            answer = httpx.post(f"http://127.0.0.1:{services.settings.web_port}/api/v1/dossiers",
+                                headers={"authorization": f"Bearer {token}"}, timeout=60,
+                                files={"files": ("ket-hon.pdf", f, "application/pdf")})
+        assert answer.status_code == 201, answer.text
+        assert arrived.wait(30)
+        assert submitted == [answer.json()["dossier_id"]]
+    finally:
+        web.close()
+    assert web.child.poll() is not None  # stopped with `sohoa run`
+
+
+def test_the_web_of_a_killed_sohoa_run_goes_with_it(settings: Settings) -> None:
+    """`sohoa run` killed with SIGKILL (no clean-up) leaves no web process holding the port."""
+    import signal
+    import socket
+    import time
+
+    from tests.servers import free_port, wait_for_port
+
+    port = free_port()
+    env = os.environ | {"SOHOA_WEB_PORT": str(port), "SOHOA_WEB_WORKERS": "2"}
+    run = subprocess.Popen([sys.executable, "-m", "sohoa", "run"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, timeout=90)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the web of the killed `sohoa run` still answers")
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # whatever is left of the group (the OCR pool)

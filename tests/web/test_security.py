@@ -172,3 +172,17 @@ def test_many_clerks_behind_one_address_all_sign_in(site: Site) -> None:
     """Only wrong passwords count against an address: a counter's clerks share one behind NAT."""
     for _ in range(40):
         signed_in(site, "can.bo")
+
+
+def test_the_search_form_lists_every_procedure_and_keeps_the_chosen_one(site: Site) -> None:
+    from workers.catalog import current_catalog
+
+    catalog = list(current_catalog(site.services.settings))
+    chosen = catalog[len(catalog) // 2]
+    archivist, _ = signed_in(site, "luu.tru")
+    html = archivist.get("/search", params={"q": "ket hon", "procedure": chosen.id}).text
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html.split('name="procedure"')[1]
+                         .split("</select>")[0])
+    assert options[0][0] == ""  # "all procedures" first
+    assert [(v, n) for v, _, n in options[1:]] == sorted(((p.id, p.name) for p in catalog), key=lambda o: o[1])
+    assert [v for v, selected, _ in options if selected] == [chosen.id]

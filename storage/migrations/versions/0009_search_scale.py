@@ -1,7 +1,7 @@
 """PostgreSQL search at a province's scale: the folded words' GIN index also holds the dossier id
 
 Revision ID: 0007_search_scale
-Revises: 0006
+Revises: 0008_unsure_words
 
 Why: search ranks only the newest matching pages (storage.search.CANDIDATES) and finds them in
 windows of the newest dossiers (`dossier_id > floor`). With the words alone in the GIN index,
@@ -16,7 +16,7 @@ it replaces it. SQLite is left as it is (FTS5 walks its doclists newest first by
 from alembic import op
 
 revision = "0007_search_scale"
-down_revision = "0006"
+down_revision = "0008_unsure_words"
 branch_labels = None
 depends_on = None
 
