@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address the web UI and API listen on.")
     web_port: int = Field(8470, description="Port of the web UI and API.")
     web_workers: NonNegativeInt = Field(0, description="Processes serving the web (uvicorn workers); "
-                                        "0 means one per core.")
+                                        "0 means one per core for `sohoa web` and a thread of "
+                                        "`sohoa run`.")
     session_idle_minutes: float = Field(30.0, description="A web session unused this long is closed.")
     login_max_failures: int = Field(5, description="Wrong passwords in a row that lock an account.")
     login_lock_minutes: float = Field(15.0, description="How long a locked account stays locked.")

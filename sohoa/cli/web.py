@@ -76,10 +76,13 @@ def serve_processes(host: str, port: int, workers: int) -> None:
 
 
 class EmbeddedWeb:
-    """The web of `sohoa run`: in a thread of its own with one process, or as `sohoa web` beside it.
+    """The web of `sohoa run`: a thread of its own, or, when `SOHOA_WEB_WORKERS` asks for several
+    processes, `sohoa web` beside it.
 
-    With more than one web process, uploads through the API are received by a web process, which
-    cannot reach this process's OCR pool: `pick_up_uploads` submits what they received.
+    A thread is the default here: a counter's machine serves a few people, and SQLite releases the
+    interpreter's lock while it searches, so one process already searches on every core. With
+    several web processes, uploads through the API are received by a web process, which cannot
+    reach this process's OCR pool: `pick_up_uploads` submits what they received.
     """
 
     def __init__(self, services: Services, submit: Callable[[int], object]) -> None:
@@ -87,7 +90,7 @@ class EmbeddedWeb:
         self.stop = threading.Event()
         self.server: uvicorn.Server | None = None
         self.child: subprocess.Popen[bytes] | None = None
-        if services.settings.web_processes <= 1:
+        if services.settings.web_workers <= 1:  # only an explicit setting; not one per core
             self.server = serve_in_thread(services, submit)
             return
         s = services.settings
