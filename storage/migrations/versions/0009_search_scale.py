@@ -16,7 +16,7 @@ it replaces it. SQLite is left as it is (FTS5 walks its doclists newest first by
 from alembic import op
 
 revision = "0007_search_scale"
-down_revision = "0006"
+down_revision = "0008_unsure_words"
 branch_labels = None
 depends_on = None
 
