@@ -147,17 +147,17 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
         params["floor"] = floor
     rare_folded = [t for t in terms if _rare(session, "folded", t, candidates)]
     rare_exact = [t for t in exact_terms if marked and _rare(session, "exact", t, candidates)]
-    # Flags, each found among the candidates only: the exact words (and the folded ones, so FTS5
-    # leaps through the rarest doclist) and the phrase.
+    # Flags, each found above the floor only: every exact word, the phrase. FTS5 leaps through an AND
+    # by its rarest doclist, and an exact word is never on more pages than its folded one.
     flags = ""
     if marked:
         flags += (" + CASE WHEN s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :exact"
                   f"{above}) THEN 1 ELSE 0 END")
-        params["exact"] = f"{folded_all} AND exact : ({_quoted(exact_terms)})"
+        params["exact"] = f"exact : ({_quoted(exact_terms)})"
     if len(terms) > 1:
         flags += (" + CASE WHEN s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :phrase"
                   f"{above}) THEN 0.5 ELSE 0 END")
-        params["phrase"] = f'{folded_all} AND folded : "{" ".join(terms)}"'
+        params["phrase"] = f'folded : "{" ".join(terms)}"'
     if not rare_folded:
         # Every word is on more pages than the cap: no bm25 at all, the flags then the newest first.
         score = "0" + flags
@@ -172,15 +172,18 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
         if rare_exact:
             match += f" OR exact : ({_quoted(rare_exact)})"
         if len(rare_folded) < len(terms):  # the common words are required through the candidates
-            where += (" AND s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :required"
+            where += (" AND +s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :required"
                       f"{above})")
             params["required"] = folded_all
     if floor is not None:
         where += " AND s.rowid > :floor"
+    # The texts are read for the rows kept only, not carried through the sort of every candidate.
     sql = text(
-        f"SELECT s.dossier_id, s.page, {score} AS score, s.exact, d.code, d.procedure_id "
+        "SELECT r.dossier_id, r.page, r.score, t.exact, r.code, r.procedure_id FROM ("
+        f"SELECT s.rowid AS id, s.dossier_id, s.page, {score} AS score, d.code, d.procedure_id "
         "FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
-        f"WHERE search_index MATCH :match{where} ORDER BY score DESC, s.rowid DESC LIMIT :rows"
+        f"WHERE search_index MATCH :match{where} ORDER BY score DESC, s.rowid DESC LIMIT :rows) r "
+        "JOIN search_index t ON t.rowid = r.id ORDER BY r.score DESC, r.id DESC"
     )
     params |= {"match": match, "rows": limit * 10}
     return [tuple(row) for row in session.execute(sql, params)]
