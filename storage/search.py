@@ -164,8 +164,10 @@ def _sqlite_rows(session: Session, query: str, terms: list[str], filters: Search
         match = folded_all
     else:
         score = "-bm25(search_index, 1.0, 2.0)" + flags
-        # Every row the phrase or exact parts match also holds the rare folded words: they only add
-        # score; the phrase is weighed by bm25 only when a rare word bounds its doclist walk.
+        # The phrase and exact parts only add score: a row they match holds every folded word when
+        # all of them are rare (then every exact word is rare too: it is on no more pages than its
+        # folded one), and the required IN below drops the others. The phrase is weighed by bm25
+        # only when fewer pages than the cap match, a rare word bounding its doclist walk.
         match = f"folded : ({_quoted(rare_folded)})"
         if len(terms) > 1 and floor is None:
             match += f' OR folded : "{" ".join(terms)}"'
