@@ -15,7 +15,7 @@ the load (PostgreSQL, a cluster from the Debian binaries as tests/servers.py sta
 migration). Queries go through `storage.search.search`, the same function `sohoa search` and the
 web call, scoped to the corpus' agency as an archivist's are: the rare pair "kết hôn" (one page
 in sixty) with and without diacritics, with a procedure filter, the commonest words (on every
-page), and a deep results page. Targets: p95 < 100 ms at 1M pages, < 200 ms at 10M (issue #15).
+page), the commonest words with the rare pair, and a deep results page. Targets: p95 < 100 ms at 1M pages, < 200 ms at 10M (issue #15).
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ HEADER = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập Tự do H�
 """Every real page starts so: its words match every page of the register."""
 PER_PAGE = 20
 # (query, procedure index filter or None, results page of PER_PAGE): the queries of bench.web, plus a filter
+# and the commonest words with a rarer pair (on SQLite, FTS5 seeks through the common doclists)
 QUERIES = [("kết hôn", None, 1), ("ket hon", None, 1), ("ket hon", 1, 1), ("ủy ban nhân dân", None, 1),
-           ("cộng hòa xã hội chủ nghĩa", None, 1), ("ket hon", None, 5)]
+           ("cộng hòa xã hội chủ nghĩa", None, 1), ("ủy ban nhân dân kết hôn", None, 1), ("ket hon", None, 5)]
 PAGES_PER_DOSSIER = 10
 BATCH = 20_000
 CHUNK = 500_000  # pages a PostgreSQL loader copies and commits at a time
