@@ -15,7 +15,8 @@ the load (PostgreSQL, a cluster from the Debian binaries as tests/servers.py sta
 migration). Queries go through `storage.search.search`, the same function `sohoa search` and the
 web call, scoped to the corpus' agency as an archivist's are: the rare pair "kết hôn" (one page
 in sixty) with and without diacritics, with a procedure filter, the commonest words (on every
-page), the commonest words with the rare pair, and a deep results page. Targets: p95 < 100 ms at 1M pages, < 200 ms at 10M (issue #15).
+page), the commonest words with the rare pair, and a deep results page. Targets: p95 < 100 ms at
+1M pages, < 200 ms at 10M (issue #15).
 """
 
 from __future__ import annotations
