@@ -117,30 +117,86 @@ def _quoted(words: Sequence[str]) -> str:
 
 def _sqlite_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,
                  limit: int, candidates: int) -> list[tuple]:
+    """Rows matching every folded word, the newest `candidates` of them ranked, cost bounded by that cap.
+
+    The score is FTS5's bm25 over the query's *rare* parts (a folded word, an exact word, the whole
+    phrase found on at most `candidates` pages), plus 1 when every word typed with diacritics is
+    found exactly as typed, plus 0.5 for the whole phrase, as PostgreSQL scores; equal scores go
+    newest first. Why only the rare parts: bm25() weighs each phrase of its MATCH expression by
+    counting, once per statement, the pages holding it over the whole table (fts5_aux.c,
+    fts5Bm25GetData), so a word on every page costs a walk of a million-entry doclist at 1M pages
+    whether 10 or 5,000 pages are ranked ("cộng hòa xã hội chủ nghĩa": 13 such walks, a second).
+    A part on more pages than the cap is left out of bm25 and kept as what it is worth: every
+    candidate holds every folded word anyway (its weight would be the same for all of them, and a
+    word on most pages has an idf FTS5 clamps to 1e-6), and the exact and phrase parts still count
+    through the two flags, each found among the candidates alone. Whether a word is rare costs a
+    walk of at most `candidates` + 1 entries of its doclist (`_rare`).
+    """
     exact_terms = list(dict.fromkeys(w.lower() for w in nfc(query).split() if any(c.isalnum() for c in w)))
-    # Every row the exact or phrase parts match also matches the folded words: they only add score.
-    match = f"folded : ({_quoted(terms)})"
-    if len(terms) > 1:
-        match += f' OR folded : "{" ".join(terms)}"'
-    if exact_terms != terms:
-        match += f" OR exact : ({_quoted(exact_terms)})"
+    marked = exact_terms != terms
     where, params = _filter_sql(filters)
+    folded_all = f"folded : ({_quoted(terms)})"
     # The candidate floor: the rowid of the `candidates`-th newest matching page, found by walking
-    # the folded words' doclists backwards (no ranking); only pages at or above it are ranked.
+    # the folded words' doclists backwards (no ranking); only pages above it are ranked.
     floor = session.execute(text(
         "SELECT rowid FROM search_index WHERE search_index MATCH :words ORDER BY rowid DESC LIMIT 1 OFFSET :n"),
-        {"words": f"folded : ({_quoted(terms)})", "n": candidates}).scalar()
+        {"words": folded_all, "n": candidates}).scalar()
+    above = ""
+    if floor is not None:
+        above = " AND rowid > :floor"
+        params["floor"] = floor
+    rare_folded = [t for t in terms if _rare(session, "folded", t, candidates)]
+    rare_exact = [t for t in exact_terms if marked and _rare(session, "exact", t, candidates)]
+    # Flags, each found above the floor only: every exact word, the phrase. FTS5 leaps through an AND
+    # by its rarest doclist, and an exact word is never on more pages than its folded one.
+    flags = ""
+    if marked:
+        flags += (" + CASE WHEN s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :exact"
+                  f"{above}) THEN 1 ELSE 0 END")
+        params["exact"] = f"exact : ({_quoted(exact_terms)})"
+    if len(terms) > 1:
+        flags += (" + CASE WHEN s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :phrase"
+                  f"{above}) THEN 0.5 ELSE 0 END")
+        params["phrase"] = f'folded : "{" ".join(terms)}"'
+    if not rare_folded:
+        # Every word is on more pages than the cap: no bm25 at all, the flags then the newest first.
+        score = "0" + flags
+        match = folded_all
+    else:
+        score = "-bm25(search_index, 1.0, 2.0)" + flags
+        # The phrase and exact parts only add score: a row they match holds every folded word when
+        # all of them are rare (then every exact word is rare too: it is on no more pages than its
+        # folded one), and the required IN below drops the others. The phrase is weighed by bm25
+        # only when fewer pages than the cap match, a rare word bounding its doclist walk.
+        match = f"folded : ({_quoted(rare_folded)})"
+        if len(terms) > 1 and floor is None:
+            match += f' OR folded : "{" ".join(terms)}"'
+        if rare_exact:
+            match += f" OR exact : ({_quoted(rare_exact)})"
+        if len(rare_folded) < len(terms):  # the common words are required through the candidates
+            where += (" AND +s.rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH :required"
+                      f"{above})")
+            params["required"] = folded_all
     if floor is not None:
         where += " AND s.rowid > :floor"
-        params["floor"] = floor
+    # The texts are read for the rows kept only, not carried through the sort of every candidate.
     sql = text(
-        "SELECT s.dossier_id, s.page, -bm25(search_index, 1.0, 2.0) AS score, s.exact, d.code, "
-        "d.procedure_id FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
-        f"WHERE search_index MATCH :match{where} "
-        "ORDER BY bm25(search_index, 1.0, 2.0) LIMIT :rows"
+        "SELECT r.dossier_id, r.page, r.score, t.exact, r.code, r.procedure_id FROM ("
+        f"SELECT s.rowid AS id, s.dossier_id, s.page, {score} AS score, d.code, d.procedure_id "
+        "FROM search_index s JOIN dossier d ON d.id = s.dossier_id "
+        f"WHERE search_index MATCH :match{where} ORDER BY score DESC, s.rowid DESC LIMIT :rows) r "
+        "JOIN search_index t ON t.rowid = r.id ORDER BY r.score DESC, r.id DESC"
     )
     params |= {"match": match, "rows": limit * 10}
     return [tuple(row) for row in session.execute(sql, params)]
+
+
+def _rare(session: Session, column: str, term: str, candidates: int) -> bool:
+    """Whether `term` is on at most `candidates` pages in `column`: a walk of at most that many entries."""
+    found = session.execute(text(
+        "SELECT count(*) FROM (SELECT 1 FROM search_index WHERE search_index MATCH :term LIMIT :n)"),
+        {"term": f"{column} : {_quoted([term])}", "n": candidates + 1}).scalar()
+    return bool(found is not None and found <= candidates)
 
 
 def _postgres_rows(session: Session, query: str, terms: list[str], filters: SearchFilters,

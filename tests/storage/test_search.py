@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from storage.register import Register
@@ -101,3 +103,51 @@ def test_the_newest_candidates_are_found_however_far_back_they_lie(register: Reg
     with register.session() as s:
         newest = {h.dossier_id for h in search(s, "khai", candidates=3)}
     assert {register.get(d).source_name for d in newest} == {"re-birth.pdf", "marriage.pdf", "folded-only.pdf"}  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def headers(tmp_path: Path) -> Register:
+    """Pages all carrying the commonest words, oldest first; on SQLite (the path whose bm25 is bounded)."""
+    register = Register(f"sqlite:///{tmp_path / 'headers.db'}")
+    texts = {
+        "old-exact": "ỦY BAN NHÂN DÂN xã An Bình",
+        "folded-1": "uy ban nhan dan xa an binh (ban go khong dau)",
+        "exact": "ỦY BAN NHÂN DÂN xã Bình Thạnh",
+        "apart": "nhân dân xã ... ủy ban: đăng ký kết hôn",
+        "folded-2": "uy ban nhan dan xa binh thanh",
+        "no-ban": "ủy nhân dân, kết hôn",  # lacks "ban": never a match for the whole query
+    }
+    for name, body in texts.items():
+        dossier = register.create_dossier(fingerprint=name, source_name=f"{name}.pdf", agency="H00",
+                                          code=None, station=None, actor="test")
+        with register.session() as s:
+            index_dossier(s, dossier.id, [(1, body)])
+    return register
+
+
+def found(register: Register, query: str, candidates: int) -> list[str]:
+    with register.session() as s:
+        hits = search(s, query, candidates=candidates)
+    return [register.get(h.dossier_id).source_name.removesuffix(".pdf") for h in hits]  # type: ignore[union-attr]
+
+
+def test_common_words_rank_exact_and_phrase_first_then_the_newest(headers: Register) -> None:
+    """With room for 4 candidates every word is on more pages than that (5): no bm25, the flags rank:
+    exact words and the phrase (1.5), the exact words apart (1), then the folded phrase (0.5) newest first."""
+    assert found(headers, "ủy ban nhân dân", 4) == ["exact", "apart", "folded-2", "folded-1"]
+    assert found(headers, "uy ban nhan dan", 4) == ["folded-2", "exact", "folded-1", "apart"]
+
+
+def test_rare_words_are_ranked_by_bm25_above_the_folded_only(headers: Register) -> None:
+    """With room for every page each word is rare: bm25 ranks, the exact phrase first, folded-only last."""
+    ranked = found(headers, "ủy ban nhân dân", 5000)
+    assert set(ranked[:2]) == {"exact", "old-exact"}
+    assert ranked[2] == "apart"
+    assert set(ranked[3:]) == {"folded-1", "folded-2"}
+
+
+@pytest.mark.parametrize("candidates", [2, 4, 5000])
+def test_common_and_rare_words_together_match_every_word(headers: Register, candidates: int) -> None:
+    """"kết" is on two pages, the header words on five or six: only the page holding all of them."""
+    assert found(headers, "ủy ban nhân dân kết", candidates) == ["apart"]
+    assert set(found(headers, "uy nhan dan ket", candidates)) == {"no-ban", "apart"}
