@@ -3,6 +3,7 @@ of every role, and the app served by uvicorn on loopback for the browser tests."
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,23 +87,28 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return build_site(tmp_path_factory.mktemp("site") / "var")
 
 
-@pytest.fixture(scope="module")
-def live(site: Site) -> Iterator[Site]:
-    """The app on a loopback port, as `sohoa web` serves it."""
+@contextlib.contextmanager
+def served(services: Services) -> Iterator[str]:
+    """The app on a loopback port, as `sohoa web` serves it; yields its base URL."""
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services=site.services), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for_port(port)
-    site.url = f"http://127.0.0.1:{port}"
     try:
-        yield site
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live(site: Site) -> Iterator[Site]:
+    with served(site.services) as site.url:
+        yield site
 
 
 def client(site: Site) -> TestClient:

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,11 +23,9 @@ from settings import Settings
 from storage.accounts import Accounts, Role
 from tests.agent.running import running_agent
 from tests.conftest import BIRTH_FORM, save_scan
-from tests.servers import free_port, wait_for_port
 from tests.signing.conftest import pki, tokens  # noqa: F401  (fixtures shared with tests/signing)
 from tests.signing.testpki import P12_PASSPHRASE, TOKEN_PIN, LivePki
-from tests.web.conftest import AGENCY_A, AGENCY_B, PASSWORD, Site, signed_in
-from web.app import create_app
+from tests.web.conftest import AGENCY_A, AGENCY_B, PASSWORD, Site, served, signed_in
 from workers.results import add_result, assign
 from workers.services import Services
 
@@ -73,21 +70,8 @@ def site(pki: LivePki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sit
     for code, days in zip(CODES, (3, 1, 2), strict=True):
         site.dossiers[code] = make_result(services, code, AGENCY_A, soon + timedelta(days=days), home.parent)
     site.dossiers["B"] = make_result(services, "H39.02-260804-0001", AGENCY_B, soon, home.parent)
-
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for_port(port)
-    site.url = f"http://127.0.0.1:{port}"
-    try:
+    with served(services) as site.url:
         yield site
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def first_steps(site: Site) -> dict[str, int]:
