@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, SecretStr
+from pydantic import Field, NonNegativeInt, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     web_workers: NonNegativeInt = Field(0, description="Processes serving the web (uvicorn workers); "
                                         "0 means one per core for `sohoa web` and a thread of "
                                         "`sohoa run`.")
+    web_threads: PositiveInt = Field(4, description="Requests a web process works on at once; the rest wait "
+                                     "their turn in order.")
     session_idle_minutes: float = Field(30.0, description="A web session unused this long is closed.")
     login_max_failures: int = Field(5, description="Wrong passwords in a row that lock an account.")
     login_lock_minutes: float = Field(15.0, description="How long a locked account stays locked.")
