@@ -38,10 +38,14 @@ def _page(request: Request, visitor: Visitor, dossier_id: int | None, message: s
         web.audit.append(visitor.entry(AuditAction.VIEW, (current.id,), purpose="review"))
         evidence = web.queries.classification_evidence(current.id, visitor.scope)
     suggestions = []
-    for s in (current.suggestions or [])[:3] if current else []:
+    top = (current.suggestions or [])[:3] if current else []
+    # Each suggestion's share of the evidence found: three procedures the form fits equally show
+    # a third each, not the raw score (which reads "100%" for each of them).
+    total = sum(max(float(s["score"]), 0.0) for s in top)
+    for s in top:
         procedure = catalog.get(s["procedure"])
         if procedure is not None:
-            suggestions.append({"procedure": procedure, "score": s["score"],
+            suggestions.append({"procedure": procedure, "share": max(float(s["score"]), 0.0) / total if total else 0.0,
                                 "evidence": [e for e in evidence if e.get("procedure") == procedure.id][:2]})
     return render(request, "review.html", current=current, waiting=waiting, total=total, suggestions=suggestions,
                   procedures=sorted(catalog, key=lambda p: p.name), message=message)
