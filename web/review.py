@@ -41,7 +41,7 @@ def _page(request: Request, visitor: Visitor, dossier_id: int | None, message: s
     top = (current.suggestions or [])[:3] if current else []
     # Each suggestion's share of the evidence found: three procedures the form fits equally show
     # a third each, not the raw score (which reads "100%" for each of them).
-    total = sum(max(float(s["score"]), 0.0) for s in top)
+    total = sum((max(float(s["score"]), 0.0) for s in top), 0.0)
     for s in top:
         procedure = catalog.get(s["procedure"])
         if procedure is not None:
