@@ -41,11 +41,11 @@ def _page(request: Request, visitor: Visitor, dossier_id: int | None, message: s
     top = (current.suggestions or [])[:3] if current else []
     # Each suggestion's share of the evidence found: three procedures the form fits equally show
     # a third each, not the raw score (which reads "100%" for each of them).
-    total = sum((max(float(s["score"]), 0.0) for s in top), 0.0)
+    found = sum((max(float(s["score"]), 0.0) for s in top), 0.0)
     for s in top:
         procedure = catalog.get(s["procedure"])
         if procedure is not None:
-            suggestions.append({"procedure": procedure, "share": max(float(s["score"]), 0.0) / total if total else 0.0,
+            suggestions.append({"procedure": procedure, "share": max(float(s["score"]), 0.0) / found if found else 0.0,
                                 "evidence": [e for e in evidence if e.get("procedure") == procedure.id][:2]})
     return render(request, "review.html", current=current, waiting=waiting, total=total, suggestions=suggestions,
                   procedures=sorted(catalog, key=lambda p: p.name), message=message)

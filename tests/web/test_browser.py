@@ -106,6 +106,7 @@ def test_reviewer_files_the_unsure_dossier_with_key_2(live: Site, page: Page) ->
     expect(page.locator(".review h2")).to_have_text(CODE_REVIEW)
     expect(page.locator("button.choice")).to_have_count(3)
     expect(page.locator("button.choice .score")).to_have_text(["33%", "33%", "33%"])  # the trio ties: a third each
+    expect(page.locator("h1 .badge")).to_have_text("1")  # one dossier waits
     page.wait_for_function("() => document.querySelector('.review img').naturalWidth > 0")
     shot(page, "review")
     page.keyboard.press("2")
