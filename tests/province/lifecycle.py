@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from storage.register import DIGITIZED, RECEIVED
 from workers.services import Services
@@ -35,6 +36,14 @@ def tiny_pdf(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def at(day: str, hour: int = 9) -> datetime:
+    """A time of 2026 on Vietnam's clock: `at("03-05", 17)` is 5 March 2026, 17:00."""
+    return datetime.fromisoformat(f"2026-{day}T{hour:02d}:00:00").replace(tzinfo=VN)
 
 
 @dataclass
@@ -90,6 +99,20 @@ class Lifecycle:
     def give_back(self, dossier_id: int, *, at: datetime | None = None) -> None:
         self.services.register.update(dossier_id, legal_status=10, returned_at=at or datetime.now(UTC),
                                       event=("cli", "returned", None))
+
+    def through(self, n: int, procedure: str, channel: int, received: str, due: datetime,
+                signed: datetime | None = None, *, digitized: bool = True, returned: bool = False) -> int:
+        """A dossier received on day `received`, filed, digitized, signed and given back (at 17:00 of
+        the day it was signed) as far as asked: the registers the report tests count."""
+        dossier_id = self.receive(n, received=at(received), channel=channel)
+        self.classify(dossier_id, procedure=procedure, due=due)
+        if digitized:
+            self.digitize(dossier_id)
+        if signed is not None:
+            self.sign(dossier_id, at=signed)
+            if returned:
+                self.give_back(dossier_id, at=signed.replace(hour=17))
+        return dossier_id
 
     def whole(self, n: int) -> tuple[int, str, str]:
         """Receipt to return; the dossier id and the SHA-256 of its digitized copy and signed result."""

@@ -9,8 +9,6 @@ site's OCRed dossiers (received today) do not count.
 from __future__ import annotations
 
 import io
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -18,20 +16,16 @@ from playwright.sync_api import Page, expect
 
 from storage.audit import Audit
 from storage.outbox import OutboxState
-from tests.province.lifecycle import Lifecycle
+from tests.province.lifecycle import Lifecycle, at
 from tests.web.conftest import Site, signed_in
 from tests.web.test_browser import browser, page, shot, sign_in
 
 __all__ = ["browser", "page"]
 pytestmark = pytest.mark.slow
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCY = "000.00.30.H39"
 HO_TICH, CHUNG_THUC = "1.001193", "2.000815"
 REFUSAL = "Mã đơn vị 000.00.30.H39 không có trong danh mục của tỉnh (error_code 13)"
 
-
-def at(day: str, hour: int = 9) -> datetime:
-    return datetime.fromisoformat(f"2026-{day}T{hour:02d}:00:00").replace(tzinfo=VN)
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +33,10 @@ def march(site: Site) -> dict[str, int]:
     """Four dossiers of March 2026 and one dead letter (the province refused the first one for good)."""
     life = Lifecycle(site.services, agency=AGENCY)
 
-    def make(n: int, procedure: str, channel: int, received: str, due: datetime, signed: datetime | None = None,
-             *, digitized: bool = True) -> int:
-        dossier_id = life.receive(n, received=at(received), channel=channel)
-        life.classify(dossier_id, procedure=procedure, due=due)
-        if digitized:
-            life.digitize(dossier_id)
-        if signed is not None:
-            life.sign(dossier_id, at=signed)
-        return dossier_id
-
-    made = {"early": make(1, HO_TICH, 2, "03-02", at("03-05", 17), at("03-04", 10)),  # online, early
-            "on_time": make(2, HO_TICH, 1, "03-02", at("03-05", 17), at("03-05", 16)),  # counter, the due day
-            "late": make(3, CHUNG_THUC, 3, "03-03", at("03-04", 17), at("03-06", 10), digitized=False),  # post
-            "open": make(4, HO_TICH, 2, "03-30", at("04-03", 17))}  # still in progress, within time
+    made = {"early": life.through(1, HO_TICH, 2, "03-02", at("03-05", 17), at("03-04", 10)),  # online, early
+            "on_time": life.through(2, HO_TICH, 1, "03-02", at("03-05", 17), at("03-05", 16)),  # counter, the due day
+            "late": life.through(3, CHUNG_THUC, 3, "03-03", at("03-04", 17), at("03-06", 10), digitized=False),  # post
+            "open": life.through(4, HO_TICH, 2, "03-30", at("04-03", 17))}  # still in progress, within time
     register = site.services.register
     claimed = register.claim_outbox(limit=1000, worker="test", lease_seconds=60)
     refused = [c.id for c in claimed if c.dossier_id == made["early"]]

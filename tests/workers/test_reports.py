@@ -9,53 +9,36 @@ past due; one without a digitized copy; two handed to the stand-in province.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from sohoa.cli import app_for
 from tests.province.handoff import Handoff, handoff
-from tests.province.lifecycle import Lifecycle
+from tests.province.lifecycle import Lifecycle, at
 from workers.reports import build as build_report
 from workers.reports import period_of, plots_svg
 from workers.sync import SyncWorker
 
 __all__ = ["handoff"]
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 HO_TICH, CHUNG_THUC, CU_TRU = "1.001193", "2.000815", "1.004222"
 
 
-def at(day: str, hour: int = 9) -> datetime:
-    return datetime.fromisoformat(f"2026-{day}T{hour:02d}:00:00").replace(tzinfo=VN)
-
-
-def make(life: Lifecycle, n: int, procedure: str, channel: int, received: str, due: datetime,
-         signed: datetime | None = None, *, digitized: bool = True) -> int:
-    dossier_id = life.receive(n, received=at(received), channel=channel)
-    life.classify(dossier_id, procedure=procedure, due=due)
-    if digitized:
-        life.digitize(dossier_id)
-    if signed is not None:
-        life.sign(dossier_id, at=signed)
-        life.give_back(dossier_id, at=signed.replace(hour=17))
-    return dossier_id
 
 
 def build(h: Handoff) -> None:
     a, b = h.life, Lifecycle(h.services, agency="000.00.22.H39")
-    make(a, 1, HO_TICH, 2, "03-02", at("03-05", 17), at("03-04", 10))  # online, early
-    make(a, 2, HO_TICH, 1, "03-02", at("03-05", 17), at("03-05", 16))  # counter, on time (the due day)
+    a.through(1, HO_TICH, 2, "03-02", at("03-05", 17), at("03-04", 10), returned=True)  # online, early
+    a.through(2, HO_TICH, 1, "03-02", at("03-05", 17), at("03-05", 16), returned=True)  # counter, on time (the due day)
     SyncWorker(h.services).drain()  # these two reach the province; the others are not sent
-    make(a, 3, HO_TICH, 3, "03-03", at("03-04", 17), at("03-06", 10), digitized=False)  # by post, late
-    make(a, 4, CHUNG_THUC, 1, "02-25", at("03-03", 17), at("03-02", 10))  # carried over, early
-    make(a, 5, CHUNG_THUC, 1, "02-20", at("02-24", 17), at("02-23", 10))  # finished before March: out
-    make(a, 6, CHUNG_THUC, 1, "03-20", at("03-25", 17))  # in progress, past due
-    make(a, 7, HO_TICH, 2, "03-30", at("04-03", 17))  # in progress, within time
-    make(a, 8, HO_TICH, 1, "04-02", at("04-06", 17))  # received after March: out
-    make(b, 9, CU_TRU, 1, "03-10", at("03-12", 17), at("03-12", 10))  # other agency, on time
+    a.through(3, HO_TICH, 3, "03-03", at("03-04", 17), at("03-06", 10), digitized=False, returned=True)  # by post, late
+    a.through(4, CHUNG_THUC, 1, "02-25", at("03-03", 17), at("03-02", 10), returned=True)  # carried over, early
+    a.through(5, CHUNG_THUC, 1, "02-20", at("02-24", 17), at("02-23", 10), returned=True)  # finished before March: out
+    a.through(6, CHUNG_THUC, 1, "03-20", at("03-25", 17), returned=True)  # in progress, past due
+    a.through(7, HO_TICH, 2, "03-30", at("04-03", 17), returned=True)  # in progress, within time
+    a.through(8, HO_TICH, 1, "04-02", at("04-06", 17), returned=True)  # received after March: out
+    b.through(9, CU_TRU, 1, "03-10", at("03-12", 17), at("03-12", 10), returned=True)  # other agency, on time
 
 
 def counts(received: int, online: int, direct: int, carried: int, resolved: int, early: int, on_time: int,
