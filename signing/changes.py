@@ -387,7 +387,7 @@ def _appearance_shows(field: generic.DictionaryObject, value: str) -> bool:
             return False
         try:
             data = appearance.data
-        except (ValueError, TypeError, KeyError, NotImplementedError):
+        except (ValueError, TypeError, KeyError, NotImplementedError):  # pyHanko: a filter it cannot decode
             return False
         candidates = [value.encode("latin-1", "replace"), value.encode("utf-16-be")]
         escaped = [c.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") for c in candidates]

@@ -38,7 +38,7 @@ def read_pdf(data: bytes, *, open_empty_password: bool = True) -> PdfFileReader:
             encrypted = False
             _ = reader.root["/Pages"]
     except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
-            RecursionError, NotImplementedError) as exc:
+            RecursionError, NotImplementedError) as exc:  # NotImplementedError: pyHanko meets a feature it lacks
         raise UnreadablePdf(f"corrupt PDF: {str(exc)[:200] or 'its structure is broken'}") from exc
     if encrypted:
         raise UnreadablePdf("the PDF is encrypted; ask for an unprotected copy")
